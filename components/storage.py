@@ -1,0 +1,364 @@
+"""S3 buckets with every control on by default, plus cross-region replication when asked.
+
+Each bucket gets: all four public-access blocks, BucketOwnerEnforced (ACLs off), versioning,
+default encryption, a policy denying any request not made over TLS, lifecycle rules (abort
+incomplete multipart uploads, expire old versions, tier to Standard-IA), and server access
+logging to a dedicated log bucket in the same region.
+
+Data buckets use SSE-KMS with the customer-managed key and S3 Bucket Keys (fewer KMS calls).
+Log buckets use SSE-S3 because S3 server access logging cannot deliver to a bucket whose
+default encryption is SSE-KMS; they are not logged themselves (that would loop).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+ABORT_MULTIPART_AFTER_DAYS = 7
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplicaArgs:
+    """Where prod copies its data buckets.
+
+    Attributes:
+        provider: AWS provider aliased to the second region.
+        region: the second region's name (for names and tags only).
+        kms_key_arn: customer-managed key *in the second region* for the replicas.
+    """
+
+    provider: pulumi.ProviderResource
+    region: str
+    kms_key_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BucketsArgs:
+    """Inputs of `Buckets`.
+
+    Attributes:
+        name_prefix: bucket names are `<name_prefix>-<purpose>-<account id>`.
+        kms_key_arn: customer-managed key for the data buckets.
+        purposes: data buckets to create (default: application assets and backups).
+        noncurrent_version_expiry_days: delete object versions this long after they are
+            replaced or deleted.
+        infrequent_access_after_days: move current objects to Standard-IA after this (>= 30).
+        access_log_expiry_days: how long server access logs are kept.
+        force_destroy: let `pulumi destroy` empty non-empty buckets (disposable dev only).
+        protect: protect and retain every bucket (prod): a routine change can never delete data.
+        replica: replicate every data bucket to a second region (prod), or None.
+    """
+
+    name_prefix: str
+    kms_key_arn: pulumi.Input[str]
+    purposes: Sequence[str] = ("assets", "backups")
+    noncurrent_version_expiry_days: int = 90
+    infrequent_access_after_days: int = 30
+    access_log_expiry_days: int = 365
+    force_destroy: bool = False
+    protect: bool = False
+    replica: ReplicaArgs | None = None
+
+
+class Buckets(pulumi.ComponentResource):
+    """Data buckets, their access-log bucket and (optionally) replicas in a second region.
+
+    Outputs: `buckets[purpose]`, `names[purpose]` (data buckets), `log_bucket`,
+    `replica_names[purpose]` when replication is on.
+    """
+
+    def __init__(
+        self, name: str, args: BucketsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:storage:Buckets", name, None, opts)
+        self._args = args
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self._account = identity.account_id
+
+        self.log_bucket = self._log_bucket(f"{name}-logs", "logs", provider=None)
+        self.buckets = {
+            purpose: self._data_bucket(
+                f"{name}-{purpose}", purpose, args.kms_key_arn, self.log_bucket, provider=None
+            )
+            for purpose in args.purposes
+        }
+        self.names = {purpose: bucket.bucket for purpose, bucket in self.buckets.items()}
+
+        self.replica_names: dict[str, pulumi.Output[str]] = {}
+        if args.replica:
+            self._replicate(name, args.replica)
+
+        self.register_outputs(
+            {
+                "names": self.names,
+                "logBucket": self.log_bucket.bucket,
+                "replicas": self.replica_names,
+            }
+        )
+
+    # -- buckets ----------------------------------------------------------------------------------
+    def _bucket(self, name: str, physical: str, provider, kms_key_arn) -> aws.s3.Bucket:
+        args = self._args
+        bucket = aws.s3.Bucket(
+            name,
+            bucket=self._account.apply(lambda account: f"{args.name_prefix}-{physical}-{account}"),
+            force_destroy=args.force_destroy,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=provider, protect=args.protect, retain_on_delete=args.protect
+            ),
+        )
+        opts = pulumi.ResourceOptions(parent=bucket, provider=provider)
+        access_block = aws.s3.BucketPublicAccessBlock(
+            name,
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=opts,
+        )
+        aws.s3.BucketOwnershipControls(
+            name, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=opts
+        )
+        aws.s3.BucketVersioning(
+            name, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=opts
+        )
+        default = (
+            {"sse_algorithm": "aws:kms", "kms_master_key_id": kms_key_arn}
+            if kms_key_arn is not None
+            else {"sse_algorithm": "AES256"}
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            name,
+            bucket=bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": default,
+                    "bucket_key_enabled": kms_key_arn is not None,
+                }
+            ],
+            opts=opts,
+        )
+        aws.s3.BucketPolicy(
+            name,
+            bucket=bucket.id,
+            policy=pulumi.Output.all(bucket.arn, self._account).apply(
+                lambda v, logs=kms_key_arn is None: json.dumps(
+                    bucket_policy(v[0], v[1], accepts_access_logs=logs)
+                )
+            ),
+            # The public access block must exist first so the policy is judged against it.
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(depends_on=[access_block])
+            ),
+        )
+        return bucket
+
+    def _data_bucket(self, name, purpose, kms_key_arn, log_bucket, provider) -> aws.s3.Bucket:
+        bucket = self._bucket(name, purpose, provider, kms_key_arn)
+        opts = pulumi.ResourceOptions(parent=bucket, provider=provider)
+        args = self._args
+        aws.s3.BucketLifecycleConfiguration(
+            name,
+            bucket=bucket.id,
+            rules=[
+                _abort_multipart_rule(),
+                {
+                    "id": "tier-and-expire-versions",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "transitions": [
+                        {
+                            "days": args.infrequent_access_after_days,
+                            "storage_class": "STANDARD_IA",
+                        }
+                    ],
+                    "noncurrent_version_expiration": {
+                        "noncurrent_days": args.noncurrent_version_expiry_days
+                    },
+                },
+            ],
+            opts=opts,
+        )
+        aws.s3.BucketLogging(
+            name,
+            bucket=bucket.id,
+            target_bucket=log_bucket.id,
+            target_prefix=f"{purpose}/",
+            opts=opts,
+        )
+        return bucket
+
+    def _log_bucket(self, name, physical, provider) -> aws.s3.Bucket:
+        bucket = self._bucket(name, physical, provider, kms_key_arn=None)
+        aws.s3.BucketLifecycleConfiguration(
+            name,
+            bucket=bucket.id,
+            rules=[
+                _abort_multipart_rule(),
+                {
+                    "id": "expire-access-logs",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "expiration": {"days": self._args.access_log_expiry_days},
+                    "noncurrent_version_expiration": {"noncurrent_days": 1},
+                },
+            ],
+            opts=pulumi.ResourceOptions(parent=bucket, provider=provider),
+        )
+        return bucket
+
+    # -- replication ------------------------------------------------------------------------------
+    def _replicate(self, name: str, replica: ReplicaArgs) -> None:
+        replica_logs = self._log_bucket(f"{name}-replica-logs", "replica-logs", replica.provider)
+        destinations = {
+            purpose: self._data_bucket(
+                f"{name}-{purpose}-replica",
+                f"{purpose}-replica",
+                replica.kms_key_arn,
+                replica_logs,
+                replica.provider,
+            )
+            for purpose in self.buckets
+        }
+        self.replica_names = {p: b.bucket for p, b in destinations.items()}
+        role = aws.iam.Role(
+            f"{name}-replication",
+            description="S3 cross-region replication of the data buckets",
+            assume_role_policy=self._account.apply(
+                lambda account: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "s3.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        pairs = [(self.buckets[p].arn, destinations[p].arn) for p in self.buckets]
+        aws.iam.RolePolicy(
+            f"{name}-replication",
+            role=role.id,
+            policy=pulumi.Output.all(
+                [s for s, _ in pairs],
+                [d for _, d in pairs],
+                self._args.kms_key_arn,
+                replica.kms_key_arn,
+            ).apply(lambda v: json.dumps(replication_policy(*v))),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        for purpose, source in self.buckets.items():
+            aws.s3.BucketReplicationConfig(
+                f"{name}-{purpose}",
+                bucket=source.id,
+                role=role.arn,
+                rules=[
+                    {
+                        "id": "to-second-region",
+                        "status": "Enabled",
+                        "filter": {"prefix": ""},
+                        "delete_marker_replication": {"status": "Enabled"},
+                        "source_selection_criteria": {
+                            "sse_kms_encrypted_objects": {"status": "Enabled"}
+                        },
+                        "destination": {
+                            "bucket": destinations[purpose].arn,
+                            "storage_class": "STANDARD_IA",
+                            "encryption_configuration": {"replica_kms_key_id": replica.kms_key_arn},
+                        },
+                    }
+                ],
+                opts=pulumi.ResourceOptions(parent=source, depends_on=[destinations[purpose]]),
+            )
+
+
+def _abort_multipart_rule() -> dict:
+    return {
+        "id": "abort-incomplete-multipart-uploads",
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_AFTER_DAYS},
+    }
+
+
+def bucket_policy(bucket_arn: str, account_id: str, *, accepts_access_logs: bool) -> dict:
+    """Deny anything not over TLS; log buckets also admit the S3 logging service."""
+    statements: list[dict] = [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyOutdatedTls",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+        },
+    ]
+    if accepts_access_logs:
+        # With BucketOwnerEnforced, log delivery is granted by policy rather than ACL.
+        statements.append(
+            {
+                "Sid": "S3ServerAccessLogsDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def replication_policy(
+    sources: list[str], destinations: list[str], source_key: str, replica_key: str
+) -> dict:
+    """Least privilege for S3 replication: read versions here, write replicas there."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                "Resource": sources,
+            },
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "s3:GetObjectVersionForReplication",
+                    "s3:GetObjectVersionAcl",
+                    "s3:GetObjectVersionTagging",
+                ],
+                "Resource": [f"{s}/*" for s in sources],
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                "Resource": [f"{d}/*" for d in destinations],
+            },
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [source_key]},
+            {
+                "Effect": "Allow",
+                "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+                "Resource": [replica_key],
+            },
+        ],
+    }

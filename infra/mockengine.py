@@ -1,0 +1,391 @@
+"""Run a Pulumi program under the SDK's mock engine and record every resource it registers.
+
+This is what `make plan` and the whole-stack tests use instead of a cloud account: the real
+program runs, the mock monitor captures each RegisterResource request (type, name, parent,
+inputs, protect/retain flags, provider) and answers with plausible cloud-assigned outputs
+(ids, ARNs, endpoints). Outputs are synthesised from the resource's *identity* (type and
+name), never copied from what a test expects, so a test can only pass on the inputs the
+program really sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+ACCOUNT_ID = "123456789012"
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass
+class RecordedResource:
+    """One RegisterResource request as the engine would see it."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    protect: bool
+    retain_on_delete: bool
+    provider: str
+    ignore_changes: list[str]
+    secret_inputs: list[str] = field(default_factory=list)
+
+    @property
+    def parent_type(self) -> str:
+        return urn_type(self.parent) if self.parent else ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "protect": self.protect,
+            "retainOnDelete": self.retain_on_delete,
+            "provider": self.provider,
+            "ignoreChanges": self.ignore_changes,
+            "inputs": _redact(self.inputs, self.secret_inputs),
+        }
+
+
+@dataclass
+class Recording:
+    """Everything one program run registered, plus its stack outputs."""
+
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+
+    def of_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str) -> RecordedResource:
+        matches = [r for r in self.resources if r.type == type_ and r.name == name]
+        if len(matches) != 1:
+            raise LookupError(f"expected one {type_} named {name!r}, found {len(matches)}")
+        return matches[0]
+
+    def by_urn(self) -> dict[str, RecordedResource]:
+        return {r.urn: r for r in self.resources}
+
+    def ancestors(self, resource: RecordedResource) -> list[RecordedResource]:
+        """Component chain above a resource, nearest first."""
+        index, chain, parent = self.by_urn(), [], resource.parent
+        while parent in index:
+            chain.append(index[parent])
+            parent = index[parent].parent
+        return chain
+
+    def children_of(self, component: RecordedResource) -> list[RecordedResource]:
+        return [r for r in self.resources if r.parent == component.urn]
+
+
+def urn_type(urn: str) -> str:
+    """The resource type at the end of a URN's type chain."""
+    return urn.split("::")[2].split("$")[-1]
+
+
+def _redact(value: Any, secret_keys: Iterable[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: ("[secret]" if k in secret_keys else v) for k, v in value.items()}
+    return value
+
+
+def _short_hash(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:17]
+
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and data-source calls like AWS would, deterministically."""
+
+    def __init__(self, region: str, replica_region: str | None = None) -> None:
+        self.region = region
+        self.replica_region = replica_region
+
+    # -- data sources -------------------------------------------------------------------------
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        token = args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/deployer",
+                "userId": "AROAEXAMPLE",
+                "id": ACCOUNT_ID,
+            }, []
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if token == "aws:index/getRegion:getRegion":
+            region = args.args.get("region") or self.region
+            return {"name": region, "region": region, "id": region}, []
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            region = self.region
+            names = [f"{region}{letter}" for letter in "abcdef"]
+            ids = [f"{region[:3]}{region.split('-')[1][:2]}{i}-az{i}" for i in range(1, 7)]
+            return {"names": names, "zoneIds": ids, "id": region}, []
+        if token.startswith("aws:iam/getPolicyDocument"):
+            return {"json": json.dumps(args.args, sort_keys=True), "id": "policy"}, []
+        return {}, []
+
+    # -- resources ----------------------------------------------------------------------------
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        if args.typ.startswith("pulumi:providers:"):
+            return f"{args.name}-provider-id", dict(args.inputs)
+        suffix = _short_hash(args.typ, args.name)
+        resource_id = _mock_id(args.typ, args.name, suffix)
+        outputs = dict(args.inputs)
+        outputs.update(self._cloud_outputs(args.typ, args.name, resource_id, suffix, args.inputs))
+        return resource_id, outputs
+
+    def _cloud_outputs(
+        self, typ: str, name: str, resource_id: str, suffix: str, inputs: dict
+    ) -> dict[str, Any]:
+        module = typ.split(":")[1].split("/")[0] if ":" in typ else typ
+        region = inputs.get("region") or self.region
+        arn = f"arn:aws:{module}:{region}:{ACCOUNT_ID}:{typ.split(':')[-1].lower()}/{resource_id}"
+        outputs: dict[str, Any] = {"arn": arn}
+        specific = _TYPE_OUTPUTS.get(typ)
+        if specific:
+            outputs.update(specific(name, resource_id, suffix, region, inputs))
+        return outputs
+
+
+def _mock_id(typ: str, name: str, suffix: str) -> str:
+    prefixes = {
+        "aws:ec2/vpc:Vpc": "vpc-",
+        "aws:ec2/subnet:Subnet": "subnet-",
+        "aws:ec2/securityGroup:SecurityGroup": "sg-",
+        "aws:ec2/internetGateway:InternetGateway": "igw-",
+        "aws:ec2/natGateway:NatGateway": "nat-",
+        "aws:ec2/routeTable:RouteTable": "rtb-",
+        "aws:ec2/eip:Eip": "eipalloc-",
+        "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+        "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+        "aws:kms/key:Key": "",
+    }
+    for type_, prefix in prefixes.items():
+        if typ == type_:
+            return prefix + suffix
+    return f"{name}-{suffix[:8]}"
+
+
+def _s3_outputs(name, resource_id, suffix, region, inputs):
+    bucket = inputs.get("bucket") or f"{name}-{suffix[:8]}"
+    return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "id": bucket}
+
+
+def _iam_role_outputs(name, resource_id, suffix, region, inputs):
+    role_name = inputs.get("name") or f"{name}-{suffix[:7]}"
+    return {"name": role_name, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role_name}"}
+
+
+def _iam_policy_outputs(name, resource_id, suffix, region, inputs):
+    policy_name = inputs.get("name") or f"{name}-{suffix[:7]}"
+    return {"name": policy_name, "arn": f"arn:aws:iam::{ACCOUNT_ID}:policy/{policy_name}"}
+
+
+def _log_group_outputs(name, resource_id, suffix, region, inputs):
+    group = inputs.get("name") or name
+    return {"name": group, "arn": f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{group}"}
+
+
+def _kms_outputs(name, resource_id, suffix, region, inputs):
+    key_id = f"{suffix[:8]}-{suffix[8:12]}-4{suffix[12:15]}-8abc-{suffix[:12]}"
+    return {"keyId": key_id, "arn": f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key_id}"}
+
+
+def _eks_cluster_outputs(name, resource_id, suffix, region, inputs):
+    issuer = f"oidc.eks.{region}.amazonaws.com/id/{suffix.upper()}"
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": name,
+                "cluster": {"server": f"https://{suffix}.gr7.{region}.eks.amazonaws.com"},
+            }
+        ],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+        "users": [{"name": name, "user": {"token": "mock"}}],
+    }
+    return {
+        "kubeconfig": kubeconfig,
+        "kubeconfigJson": json.dumps(kubeconfig),
+        "oidcProviderArn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{issuer}",
+        "oidcProviderUrl": f"https://{issuer}",
+        "oidcIssuer": issuer,
+        "clusterSecurityGroupId": f"sg-c{suffix[:16]}",
+        "nodeSecurityGroupId": f"sg-n{suffix[:16]}",
+        "eksClusterName": f"{name}-eks-{suffix[:7]}",
+    }
+
+
+def _aws_eks_cluster_outputs(name, resource_id, suffix, region, inputs):
+    return {
+        "endpoint": f"https://{suffix}.gr7.{region}.eks.amazonaws.com",
+        "name": inputs.get("name") or name,
+    }
+
+
+def _rds_cluster_outputs(name, resource_id, suffix, region, inputs):
+    host = f"{name}.cluster-{suffix[:12]}.{region}.rds.amazonaws.com"
+    secret = f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:rds!cluster-{suffix}"
+    return {
+        "endpoint": host,
+        "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
+        "port": inputs.get("port") or 5432,
+        "clusterResourceId": f"cluster-{suffix.upper()}",
+        "masterUserSecrets": [{"secretArn": secret, "kmsKeyId": "", "secretStatus": "active"}],
+    }
+
+
+def _elasticache_outputs(name, resource_id, suffix, region, inputs):
+    return {
+        "primaryEndpointAddress": f"master.{name}.{suffix[:6]}.{region}.cache.amazonaws.com",
+        "readerEndpointAddress": f"replica.{name}.{suffix[:6]}.{region}.cache.amazonaws.com",
+    }
+
+
+def _msk_outputs(name, resource_id, suffix, region, inputs):
+    brokers = ",".join(
+        f"b-{i}.{name}.{suffix[:6]}.c2.kafka.{region}.amazonaws.com:9098" for i in (1, 2, 3)
+    )
+    return {
+        "bootstrapBrokersSaslIam": brokers,
+        "bootstrapBrokersTls": brokers.replace(":9098", ":9094"),
+        "clusterUuid": f"{suffix[:8]}-{suffix[8:12]}-1",
+        "clusterName": inputs.get("clusterName") or name,
+    }
+
+
+def _msk_config_outputs(name, resource_id, suffix, region, inputs):
+    return {"latestRevision": 1}
+
+
+def _random_password_outputs(name, resource_id, suffix, region, inputs):
+    return {"result": f"mock-{suffix}"}
+
+
+def _node_group_outputs(name, resource_id, suffix, region, inputs):
+    return {"nodeGroup": {"nodeGroupName": name}}
+
+
+_TYPE_OUTPUTS: dict[str, Callable[..., dict[str, Any]]] = {
+    "aws:s3/bucket:Bucket": _s3_outputs,
+    "aws:s3/bucketV2:BucketV2": _s3_outputs,
+    "aws:iam/role:Role": _iam_role_outputs,
+    "aws:iam/policy:Policy": _iam_policy_outputs,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group_outputs,
+    "aws:kms/key:Key": _kms_outputs,
+    "eks:index:Cluster": _eks_cluster_outputs,
+    "aws:eks/cluster:Cluster": _aws_eks_cluster_outputs,
+    "aws:rds/cluster:Cluster": _rds_cluster_outputs,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _elasticache_outputs,
+    "aws:msk/cluster:Cluster": _msk_outputs,
+    "aws:msk/configuration:Configuration": _msk_config_outputs,
+    "random:index/randomPassword:RandomPassword": _random_password_outputs,
+    "eks:index:ManagedNodeGroup": _node_group_outputs,
+}
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Mock monitor that keeps the engine-level facts Mocks.new_resource does not see."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self.secret_outputs: set[str] = set()
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != STACK_TYPE:
+            inputs = rpc.deserialize_properties(request.object)
+            self.recorded.append(
+                RecordedResource(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent=request.parent,
+                    custom=bool(request.custom),
+                    inputs=_unwrap_secrets(inputs),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    provider=request.provider,
+                    ignore_changes=list(request.ignoreChanges),
+                    secret_inputs=sorted(k for k, v in inputs.items() if _is_secret(v)),
+                )
+            )
+        return response
+
+    def RegisterResourceOutputs(self, request):
+        if urn_type(request.urn) == STACK_TYPE:
+            outputs = rpc.deserialize_properties(request.outputs)
+            self.secret_outputs = {k for k, v in outputs.items() if _is_secret(v)}
+            self.stack_outputs = _unwrap_secrets(outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    if _is_secret(value):
+        return _unwrap_secrets(value["value"])
+    if isinstance(value, dict):
+        return {k: _unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(v) for v in value]
+    return value
+
+
+def run_program(
+    program: Callable[[], None],
+    *,
+    stack: str,
+    config: dict[str, Any],
+    project: str = "platform",
+    mocks: pulumi.runtime.Mocks | None = None,
+) -> Recording:
+    """Run `program` as stack `stack` with flat Pulumi config (`"ns:key": value`) under mocks.
+
+    Raises whatever the program raises (e.g. a settings validation error) after the engine
+    has drained, so a failing program still reports which resources it registered.
+    """
+    region = str(config.get("aws:region", "eu-west-1"))
+    mocks = mocks or PlatformMocks(region)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_all_config(
+        {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    )
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    # set_mocks installs a root Stack eagerly; run_in_stack wants to create its own so that
+    # stack exports are registered (and recorded) when the program finishes.
+    pulumi_settings.ROOT.set(None)
+    try:
+        _sync_await(run_in_stack(program))
+    finally:
+        last_run.monitor = monitor
+    return Recording(monitor.recorded, monitor.stack_outputs, monitor.secret_outputs)
+
+
+class _LastRun:
+    """The monitor of the most recent run, so a failed run can still be inspected."""
+
+    monitor: RecordingMonitor | None = None
+
+
+last_run = _LastRun()

@@ -1,0 +1,107 @@
+"""Offline plan: run the real program under the mock engine and show what `pulumi up` would create.
+
+    python -m infra.plan dev            resources grouped by component, sizing table
+    python -m infra.plan prod --json    every resource (type, name, parent, inputs, protect)
+
+No cloud account and no Pulumi CLI are needed. Invalid config prints the validation errors and
+exits 2. Values AWS assigns at creation (ids, ARNs, endpoints) are mock placeholders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.mockengine import RecordedResource, Recording, run_program
+from infra.settings import ENVIRONMENTS, Settings, SettingsError, load_settings
+from infra.sizing import render_table, sizing_rows
+from infra.stack import build
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def read_stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """Flat `{"ns:key": value}` config from `Pulumi.<stack>.yaml`, as Pulumi would pass it."""
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        known = sorted(p.name for p in root.glob("Pulumi.*.yaml"))
+        raise SettingsError(stack, [f"{path.name} not found; stack files here: {', '.join(known)}"])
+    document = yaml.safe_load(path.read_text()) or {}
+    return dict(document.get("config") or {})
+
+
+def plan(stack: str, config: dict[str, Any]) -> tuple[Settings, Recording]:
+    """Validate settings, then run the program; raises SettingsError before any resource."""
+    settings = load_settings(stack, config)
+    return settings, run_program(lambda: build(settings), stack=stack, config=config)
+
+
+def component_of(recording: Recording, resource: RecordedResource) -> str:
+    """Name of the top-level platform component a resource belongs to ('(stack)' if none)."""
+    chain = [resource] if resource.type.startswith("platform:") else []
+    chain += [a for a in recording.ancestors(resource) if a.type.startswith("platform:")]
+    if not chain:
+        return "(stack)"
+    top = chain[-1]
+    return f"{top.type.split(':')[-1]} {top.name!r}"
+
+
+def render_text(settings: Settings, recording: Recording) -> str:
+    groups: dict[str, Counter] = defaultdict(Counter)
+    for resource in recording.resources:
+        if resource.type.startswith("platform:") and not resource.parent_type.startswith(
+            "platform:"
+        ):
+            continue  # the component itself heads its group
+        groups[component_of(recording, resource)][resource.type] += 1
+
+    protected = sum(1 for r in recording.resources if r.protect)
+    lines = [
+        f"Plan for stack {settings.stack!r} (environment {settings.environment}, "
+        f"region {settings.region}) — offline, mock engine",
+        f"{len(recording.resources)} resources, {protected} protected",
+        "",
+    ]
+    for group in sorted(groups):
+        counts = groups[group]
+        lines.append(f"{group}: {sum(counts.values())}")
+        for type_, count in sorted(counts.items()):
+            lines.append(f"    {count:3d}  {type_}")
+    lines += ["", "Sizing", render_table({settings.environment: sizing_rows(settings)})]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make plan", description=__doc__.splitlines()[0])
+    parser.add_argument("stack", help=f"stack name (profiles: {', '.join(ENVIRONMENTS)})")
+    parser.add_argument("--json", action="store_true", help="print every resource as JSON")
+    args = parser.parse_args(argv)
+    try:
+        settings, recording = plan(args.stack, read_stack_config(args.stack))
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if args.json:
+        document = {
+            "stack": settings.stack,
+            "environment": settings.environment,
+            "resources": [r.to_json() for r in recording.resources],
+            "outputs": {
+                k: ("[secret]" if k in recording.secret_outputs else v)
+                for k, v in recording.outputs.items()
+            },
+        }
+        print(json.dumps(document, indent=2, sort_keys=True, default=str))
+    else:
+        print(render_text(settings, recording))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""The environment sizing table, computed from settings so docs and `make plan` cannot drift.
+
+The brief's cost targets are shown next to an honest estimate: the EKS control plane alone is
+about $73/month, so no environment with EKS fits the brief's $30-80/month.
+"""
+
+from __future__ import annotations
+
+from infra.settings import Settings
+
+# The product brief's monthly cost targets, kept visible on purpose.
+BRIEF_COST_TARGET = {"dev": "~$30", "uat": "~$50", "prod": "~$80"}
+
+
+def sizing_rows(settings: Settings) -> list[tuple[str, str]]:
+    """(row label, value) pairs for one environment."""
+    app = settings.app
+    network = settings.network
+    return [
+        ("app replicas", str(app.replicas)),
+        (
+            "autoscaling (HPA 2..10, CPU 70 %, memory 80 %, 5 min scale-down)",
+            "on" if app.autoscaling else "off",
+        ),
+        ("monitoring", app.monitoring),
+        (
+            "deploys allowed from",
+            "any branch" if app.deploy_branches == ["*"] else ", ".join(app.deploy_branches),
+        ),
+        ("availability zones", str(network.az_count)),
+        ("NAT gateways", "one per AZ" if network.nat_gateways == "perAz" else "one (shared)"),
+        ("interface endpoints", "on" if network.interface_endpoints else "off"),
+        ("flow-log retention (days)", str(network.flow_log_retention_days)),
+        ("S3 replication", settings.replica_region or "off"),
+        ("protected stateful resources", "yes" if settings.protect else "no"),
+        ("cost target in the brief", f"{BRIEF_COST_TARGET[settings.environment]}/month"),
+    ]
+
+
+def render_table(columns: dict[str, list[tuple[str, str]]]) -> str:
+    """Markdown table with one column per environment."""
+    names = list(columns)
+    labels = [label for label, _ in columns[names[0]]]
+    lines = ["| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for row, label in enumerate(labels):
+        lines.append(f"| {label} | " + " | ".join(columns[n][row][1] for n in names) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,36 @@
+"""Shared fixtures: whole-stack recordings, run once per environment per test session."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from infra.mockengine import Recording
+from infra.plan import plan, read_stack_config
+from infra.settings import ENVIRONMENTS, Settings
+
+
+@cache
+def _planned(stack: str) -> tuple[Settings, Recording]:
+    return plan(stack, read_stack_config(stack))
+
+
+@pytest.fixture(params=ENVIRONMENTS)
+def env(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def settings(env) -> Settings:
+    return _planned(env)[0]
+
+
+@pytest.fixture
+def recording(env) -> Recording:
+    """Every resource `pulumi up` would register for the committed Pulumi.<env>.yaml."""
+    return _planned(env)[1]
+
+
+def planned(stack: str) -> tuple[Settings, Recording]:
+    return _planned(stack)
