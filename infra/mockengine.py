@@ -42,6 +42,7 @@ class RecordedResource:
     provider: str
     ignore_changes: list[str]
     secret_inputs: list[str] = field(default_factory=list)
+    id: str = ""  # the id the (mock) cloud assigned
 
     @property
     def parent_type(self) -> str:
@@ -146,7 +147,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
         resource_id = _mock_id(args.typ, args.name, suffix)
         outputs = dict(args.inputs)
         outputs.update(self._cloud_outputs(args.typ, args.name, resource_id, suffix, args.inputs))
-        return resource_id, outputs
+        # Some AWS resources use a natural key as their id (an S3 bucket's id is its name).
+        return str(outputs.pop("id", resource_id)), outputs
 
     def _cloud_outputs(
         self, typ: str, name: str, resource_id: str, suffix: str, inputs: dict
@@ -326,6 +328,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     provider=request.provider,
                     ignore_changes=list(request.ignoreChanges),
                     secret_inputs=sorted(k for k, v in inputs.items() if _is_secret(v)),
+                    id=response.id,
                 )
             )
         return response

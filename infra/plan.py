@@ -81,9 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make plan", description=__doc__.splitlines()[0])
     parser.add_argument("stack", help=f"stack name (profiles: {', '.join(ENVIRONMENTS)})")
     parser.add_argument("--json", action="store_true", help="print every resource as JSON")
+    parser.add_argument(
+        "--project-dir", type=Path, default=PROJECT_ROOT, help="where Pulumi.<stack>.yaml lives"
+    )
     args = parser.parse_args(argv)
     try:
-        settings, recording = plan(args.stack, read_stack_config(args.stack))
+        settings, recording = plan(args.stack, read_stack_config(args.stack, args.project_dir))
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
