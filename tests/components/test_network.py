@@ -103,7 +103,11 @@ def test_endpoint_security_group_only_admits_https_from_the_vpc():
 def test_s3_gateway_endpoint_serves_private_and_isolated_route_tables():
     rec = network()
     tables = {t.name: t.id for t in rec.of_type("aws:ec2/routeTable:RouteTable")}
-    (gateway,) = rec.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")[:1]
+    (gateway,) = [
+        e
+        for e in rec.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if e.inputs["vpcEndpointType"] == "Gateway"
+    ]
     expected = {tables[n] for n in tables if "-private-" in n or n.endswith("-isolated")}
     assert set(gateway.inputs["routeTableIds"]) == expected
 
