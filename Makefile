@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STACK  ?= dev
 
-.PHONY: plan plan-json test lint clean
+.PHONY: plan plan-json test lint docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check components infra tests
 	$(BIN)/ruff format --check components infra tests
+
+## make docs — regenerate the sizing table in docs/sizing.md from the profiles
+docs: $(STAMP)
+	$(BIN)/python -m infra.sizing
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -45,3 +45,30 @@ def render_table(columns: dict[str, list[tuple[str, str]]]) -> str:
     for row, label in enumerate(labels):
         lines.append(f"| {label} | " + " | ".join(columns[n][row][1] for n in names) + " |")
     return "\n".join(lines)
+
+
+MARK_BEGIN, MARK_END = "<!-- sizing:begin -->", "<!-- sizing:end -->"
+
+
+def committed_table() -> str:
+    """The table for the committed Pulumi.<env>.yaml of every environment."""
+    from infra.plan import read_stack_config
+    from infra.settings import ENVIRONMENTS, load_settings
+
+    return render_table(
+        {env: sizing_rows(load_settings(env, read_stack_config(env))) for env in ENVIRONMENTS}
+    )
+
+
+def update_doc(path) -> None:
+    """Rewrite the generated block of docs/sizing.md in place."""
+    text = path.read_text()
+    head, rest = text.split(MARK_BEGIN)
+    _, tail = rest.split(MARK_END)
+    path.write_text(f"{head}{MARK_BEGIN}\n{committed_table()}\n{MARK_END}{tail}")
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    update_doc(Path(__file__).resolve().parent.parent / "docs" / "sizing.md")
