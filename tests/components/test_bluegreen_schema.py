@@ -1,0 +1,95 @@
+"""Every manifest of BlueGreenService validates against the Kubernetes OpenAPI schema.
+
+`strict=True` also rejects fields the API does not know (a typo such as `readOnlyRootFilesytem`
+would otherwise be silently dropped by the API server and the hardening lost).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import kubernetes_validate
+import pytest
+from kubernetes_validate.utils import ValidationError
+
+from components import bluegreen_manifests as m
+from components.bluegreen import BlueGreenServiceArgs
+
+# Newest schema shipped by the installed kubernetes-validate that is <= the cluster's
+# Kubernetes version (EKS 1.33/1.34). Bump together with the cluster version.
+KUBERNETES_SCHEMA_VERSION = "1.34.0"
+
+BASE = dict(
+    service_name="web",
+    namespace="apps",
+    image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/web",
+    tags={"blue": "1.4.0", "green": "1.5.0-rc.1"},
+    alb_source_cidrs=("10.0.0.0/22", "10.0.4.0/22"),
+)
+CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c"
+ROLE = "arn:aws:iam::123456789012:role/web-app"
+
+CONFIGS = {
+    "dev-plain": {},
+    "uat-hpa": {"autoscaling": True, "env_config_map": "platform-env"},
+    "prod-hpa-tls-irsa": {
+        "active_color": "green",
+        "replicas": 3,
+        "autoscaling": True,
+        "zone_spread_strict": True,
+        "certificate_arn": CERT,
+        "irsa_role_arn": ROLE,
+        "alb_scheme": "internet-facing",
+        "hostnames": ("app.example.com", "*.app.example.com"),
+        "alb_group_name": "public",
+        "alb_inbound_cidrs": ("203.0.113.0/24",),
+        "access_logs_bucket": "platform-prod-alb-logs",
+    },
+    "canary": {"traffic_split": 25, "certificate_arn": CERT},
+    "idle-zero": {"idle_replicas": 0, "replicas": 3},
+    "idle-zero-hpa": {"idle_replicas": 0, "autoscaling": True, "irsa_role_arn": ROLE},
+    "separate-metrics-port": {"metrics_port": 9090, "pre_stop_sleep_seconds": 0},
+}
+
+
+def manifests(config: dict) -> dict[str, dict]:
+    return m.build_manifests(BlueGreenServiceArgs(**BASE, **config))
+
+
+def test_schema_version_is_shipped_and_not_newer_than_the_cluster():
+    assert KUBERNETES_SCHEMA_VERSION in kubernetes_validate.utils.all_versions()
+    major, minor, _ = (int(x) for x in KUBERNETES_SCHEMA_VERSION.split("."))
+    assert (major, minor) <= (1, 34)
+
+
+@pytest.mark.parametrize("config", list(CONFIGS.values()), ids=list(CONFIGS))
+def test_every_manifest_validates_strictly(config):
+    built = manifests(config)
+    kinds = {(x["apiVersion"], x["kind"]) for x in built.values()}
+    assert ("apps/v1", "Deployment") in kinds
+    assert ("networking.k8s.io/v1", "Ingress") in kinds
+    for part, manifest in built.items():
+        try:
+            kubernetes_validate.validate(manifest, KUBERNETES_SCHEMA_VERSION, strict=True)
+        except ValidationError as err:  # pragma: no cover - message for the failing case
+            pytest.fail(f"{part} does not validate: {err}")
+
+
+def test_configurations_cover_hpa_pdb_and_scaled_to_zero_variants():
+    """Guards the parametrisation above: each optional object kind is actually validated."""
+    kinds_per_config = {name: set(manifests(c)) for name, c in CONFIGS.items()}
+    assert "hpa-blue" in kinds_per_config["uat-hpa"]
+    assert "hpa-blue" not in kinds_per_config["dev-plain"]
+    assert "pdb-green" not in kinds_per_config["idle-zero"]
+    assert "hpa-green" not in kinds_per_config["idle-zero-hpa"]
+    prod = manifests(CONFIGS["prod-hpa-tls-irsa"])
+    assert "eks.amazonaws.com/role-arn" in prod["serviceaccount"]["metadata"]["annotations"]
+
+
+def test_strict_validation_catches_a_misspelt_hardening_field():
+    """The validator is not vacuous: a typo in the security context is rejected."""
+    deployment = copy.deepcopy(manifests({})["deployment-blue"])
+    sc = deployment["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+    sc["readOnlyRootFilesytem"] = sc.pop("readOnlyRootFilesystem")
+    with pytest.raises(ValidationError):
+        kubernetes_validate.validate(deployment, KUBERNETES_SCHEMA_VERSION, strict=True)
