@@ -20,7 +20,7 @@ DOMAIN_SERVICES: dict[str, tuple[str, ...]] = {
     "logs": (),  # CloudWatch Logs uses a service-principal statement instead, see below.
     "storage": ("s3",),
     "database": ("rds", "secretsmanager", "backup"),
-    "cache": ("elasticache",),
+    "cache": ("elasticache", "secretsmanager"),  # the auth token secret lives under it
     "streaming": ("kafka",),
     "cluster": ("eks", "ec2"),  # EKS secrets envelope encryption, EBS volumes of nodes/PVs
     "backup": ("backup", "rds"),

@@ -1,0 +1,233 @@
+"""ElastiCache (Valkey) replication group with TLS, an auth token and KMS at rest.
+
+A replication group even in dev (one node), so clients connect the same way everywhere: TLS
+required, AUTH token, primary/reader endpoints. The token is generated here, handed to
+ElastiCache as a secret and stored in a Secrets Manager secret encrypted with the cache key;
+applications read it from there, never from config. Prod adds replicas in other zones with
+automatic failover.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from components.database import store_security_group
+
+ENGINES = ("valkey", "redis")
+# Valkey 8.2 is the newest ElastiCache Valkey 8 minor; parameter group family `valkey8`.
+DEFAULT_ENGINE_VERSION = "8.2"
+_GROUP_ID = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheArgs:
+    """Inputs of `Cache`.
+
+    Attributes:
+        name_prefix: stack-derived prefix of physical names, e.g. `platform-prod`; the
+            replication group id is `<name_prefix>-<component name>` (at most 40 characters).
+        vpc_id: VPC of the cache's security group.
+        subnet_group_name: ElastiCache subnet group on the isolated subnets (`Network`).
+        allowed_security_group_ids: label -> security group id allowed to connect (EKS node
+            and cluster security groups); one described ingress rule per entry.
+        kms_key_arn: customer-managed key (cache domain) for data at rest, snapshots and the
+            auth-token secret.
+        logs_kms_key_arn: customer-managed key (logs domain) for the slow/engine log groups.
+        log_retention_days: retention of those log groups.
+        engine: `valkey` (default) or `redis`.
+        engine_version: pinned engine version (major.minor); the parameter group family
+            follows the major version.
+        node_type: node type, e.g. `cache.t4g.micro` (dev) or `cache.t4g.small` (prod).
+        num_cache_clusters: nodes in the group: one primary plus replicas (1..6).
+        multi_az: replicas in other zones with automatic failover; needs >= 2 nodes.
+        availability_zones: zones to spread the nodes over, round-robin (primary in the
+            first); empty leaves placement to ElastiCache within the subnet group.
+        port: client port.
+        snapshot_retention_days: daily snapshots kept (0 turns snapshots off).
+        snapshot_window: daily snapshot window (UTC), `hh:mm-hh:mm`.
+        maintenance_window: weekly maintenance window (UTC), must not overlap the snapshots.
+        maxmemory_policy: eviction policy, e.g. `volatile-lru` (sessions) or `allkeys-lru`.
+        slowlog_threshold_us: commands slower than this (microseconds) go to the slow log.
+        secret_recovery_days: Secrets Manager recovery window of the auth-token secret (7..30).
+        apply_immediately: apply modifications now instead of in the maintenance window.
+        protect: protect + retain the replication group and secret, and take a final snapshot.
+    """
+
+    name_prefix: str
+    vpc_id: pulumi.Input[str]
+    subnet_group_name: pulumi.Input[str]
+    allowed_security_group_ids: Mapping[str, pulumi.Input[str]]
+    kms_key_arn: pulumi.Input[str]
+    logs_kms_key_arn: pulumi.Input[str]
+    log_retention_days: int = 30
+    engine: str = "valkey"
+    engine_version: str = DEFAULT_ENGINE_VERSION
+    node_type: str = "cache.t4g.micro"
+    num_cache_clusters: int = 1
+    multi_az: bool = False
+    availability_zones: Sequence[pulumi.Input[str]] = ()
+    port: int = 6379
+    snapshot_retention_days: int = 1
+    snapshot_window: str = "02:00-03:00"
+    maintenance_window: str = "sun:03:30-sun:04:30"
+    maxmemory_policy: str = "volatile-lru"
+    slowlog_threshold_us: int = 10000
+    secret_recovery_days: int = 7
+    apply_immediately: bool = False
+    protect: bool = False
+
+
+def validate(name: str, args: CacheArgs) -> None:
+    """Reject settings ElastiCache would reject at apply time."""
+    group_id = f"{args.name_prefix}-{name}"
+    if not _GROUP_ID.match(group_id):
+        raise ValueError(
+            f"replication group id {group_id!r} must be 2..40 lowercase letters, digits or "
+            "single hyphens, starting with a letter"
+        )
+    if args.engine not in ENGINES:
+        raise ValueError(f"engine {args.engine!r}: allowed {ENGINES}")
+    if not args.allowed_security_group_ids:
+        raise ValueError("allowed_security_group_ids is empty: nothing could reach the cache")
+    if not 1 <= args.num_cache_clusters <= 6:
+        raise ValueError(f"num_cache_clusters {args.num_cache_clusters}: allowed 1..6")
+    if args.multi_az and args.num_cache_clusters < 2:
+        raise ValueError("multi_az needs num_cache_clusters >= 2 (a replica to fail over to)")
+    if not 0 <= args.snapshot_retention_days <= 35:
+        raise ValueError(f"snapshot_retention_days {args.snapshot_retention_days}: 0..35")
+    if not 7 <= args.secret_recovery_days <= 30:
+        raise ValueError(f"secret_recovery_days {args.secret_recovery_days}: allowed 7..30")
+
+
+def parameter_family(engine: str, version: str) -> str:
+    """`valkey` `8.2` -> `valkey8`; `redis` `7.1` -> `redis7`."""
+    return f"{engine}{version.split('.')[0]}"
+
+
+class Cache(pulumi.ComponentResource):
+    """Valkey/Redis replication group with its security group, auth secret and log delivery.
+
+    Outputs: `primary_endpoint`, `reader_endpoint`, `port`, `auth_secret_arn`,
+    `security_group_id`.
+    """
+
+    def __init__(
+        self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validate(name, args)  # before registering anything
+        super().__init__("platform:cache:Cache", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(
+            parent=self, protect=args.protect, retain_on_delete=args.protect
+        )
+        group_id = f"{args.name_prefix}-{name}"
+
+        self.security_group = store_security_group(
+            self, name, args.vpc_id, args.port, args.allowed_security_group_ids, args.engine
+        )
+        # Alphanumeric only: ElastiCache forbids `/`, `"`, `@` and spaces; 64 of [A-Za-z0-9]
+        # is ~380 bits. The result is a secret output, so it stays encrypted in state.
+        token = random.RandomPassword(f"{name}-auth-token", length=64, special=False, opts=child)
+        self.auth_secret = aws.secretsmanager.Secret(
+            f"{name}-auth",
+            description=f"{group_id} AUTH token (read by applications; never in config)",
+            kms_key_id=args.kms_key_arn,
+            recovery_window_in_days=args.secret_recovery_days,
+            opts=stateful,
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-auth",
+            secret_id=self.auth_secret.id,
+            secret_string=pulumi.Output.secret(
+                pulumi.Output.json_dumps({"authToken": token.result})
+            ),
+            opts=child,
+        )
+
+        family = parameter_family(args.engine, args.engine_version)
+        parameters = aws.elasticache.ParameterGroup(
+            f"{name}-params",
+            name=f"{group_id}-{family}",  # family in the name: major upgrades don't collide
+            family=family,
+            description=f"{group_id} {args.engine} {args.engine_version}",
+            parameters=[
+                {"name": "maxmemory-policy", "value": args.maxmemory_policy},
+                {"name": "slowlog-log-slower-than", "value": str(args.slowlog_threshold_us)},
+                {"name": "slowlog-max-len", "value": "256"},
+            ],
+            opts=child,
+        )
+        log_delivery = []
+        for log_type in ("slow-log", "engine-log"):
+            group = aws.cloudwatch.LogGroup(
+                f"{name}-{log_type}",
+                name=f"/aws/elasticache/{group_id}/{log_type}",
+                kms_key_id=args.logs_kms_key_arn,
+                retention_in_days=args.log_retention_days,
+                opts=child,
+            )
+            log_delivery.append(
+                aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
+                    destination=group.name,
+                    destination_type="cloudwatch-logs",
+                    log_format="json",
+                    log_type=log_type,
+                )
+            )
+
+        failover = args.num_cache_clusters >= 2
+        # ElastiCache wants one zone per node (primary first); AWS ignores it after creation.
+        azs = args.availability_zones
+        zones = [azs[i % len(azs)] for i in range(args.num_cache_clusters)] if azs else None
+        self.replication_group = aws.elasticache.ReplicationGroup(
+            f"{name}-group",
+            replication_group_id=group_id,
+            description=f"{group_id} {args.engine}",
+            engine=args.engine,
+            engine_version=args.engine_version,
+            node_type=args.node_type,
+            num_cache_clusters=args.num_cache_clusters,
+            automatic_failover_enabled=failover,
+            multi_az_enabled=args.multi_az,
+            preferred_cache_cluster_azs=zones,
+            port=args.port,
+            parameter_group_name=parameters.name,
+            subnet_group_name=args.subnet_group_name,
+            security_group_ids=[self.security_group.id],
+            at_rest_encryption_enabled=True,
+            kms_key_id=args.kms_key_arn,
+            transit_encryption_enabled=True,
+            transit_encryption_mode="required",
+            auth_token=token.result,
+            # ROTATE keeps the old token valid next to the new one until clients moved over.
+            auth_token_update_strategy="ROTATE",
+            snapshot_retention_limit=args.snapshot_retention_days,
+            snapshot_window=args.snapshot_window,
+            maintenance_window=args.maintenance_window,
+            final_snapshot_identifier=f"{group_id}-final" if args.protect else None,
+            auto_minor_version_upgrade=True,
+            apply_immediately=args.apply_immediately,
+            log_delivery_configurations=log_delivery,
+            opts=stateful,
+        )
+
+        self.primary_endpoint = self.replication_group.primary_endpoint_address
+        self.reader_endpoint = self.replication_group.reader_endpoint_address
+        self.port = self.replication_group.port
+        self.auth_secret_arn = self.auth_secret.arn
+        self.security_group_id = self.security_group.id
+        self.register_outputs(
+            {
+                "primaryEndpoint": self.primary_endpoint,
+                "readerEndpoint": self.reader_endpoint,
+                "port": self.port,
+                "authSecretArn": self.auth_secret_arn,
+                "securityGroupId": self.security_group_id,
+            }
+        )

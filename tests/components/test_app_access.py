@@ -1,0 +1,221 @@
+"""ApplicationAccess: non-secret ConfigMap, IRSA trust for one service account, exact policy."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from components.app_access import (
+    KAFKA_CLUSTER_ACTIONS,
+    KAFKA_GROUP_ACTIONS,
+    KAFKA_TOPIC_ACTIONS,
+    ApplicationAccess,
+    ApplicationAccessArgs,
+    CacheConnection,
+    DatabaseConnection,
+    StreamingConnection,
+)
+from components.cache import Cache, CacheArgs
+from infra.mockengine import ACCOUNT_ID, run_program
+
+CONFIG = {"aws:region": "eu-west-1"}
+ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789"
+OIDC_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{ISSUER}"
+DB_SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT_ID}:secret:rds!cluster-abc-123456"
+DB_KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/database"
+CACHE_KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/cache"
+MSK_ARN = f"arn:aws:kafka:eu-west-1:{ACCOUNT_ID}:cluster/platform-test-kafka/uuid-1"
+EXPECTED_ACTIONS = {
+    "secretsmanager:GetSecretValue",
+    "kms:Decrypt",
+    "rds-db:connect",
+    "kafka-cluster:Connect",
+    "kafka-cluster:DescribeCluster",
+    "kafka-cluster:DescribeTopic",
+    "kafka-cluster:ReadData",
+    "kafka-cluster:WriteData",
+    "kafka-cluster:DescribeGroup",
+    "kafka-cluster:AlterGroup",
+}
+
+
+def _access(name: str, **stores) -> ApplicationAccess:
+    provider = k8s.Provider("k8s", kubeconfig="{}")
+    return ApplicationAccess(
+        name,
+        ApplicationAccessArgs(
+            k8s_provider=provider,
+            namespace="shop",
+            service_account="shop-api",
+            oidc_provider_arn=OIDC_ARN,
+            oidc_issuer=f"https://{ISSUER}",
+            **stores,
+        ),
+    )
+
+
+def _all_stores_program() -> None:
+    cache = Cache(
+        "cache",
+        CacheArgs(
+            name_prefix="platform-test",
+            vpc_id="vpc-0data",
+            subnet_group_name="platform-test-cache",
+            allowed_security_group_ids={"nodes": "sg-0nodes"},
+            kms_key_arn=CACHE_KEY,
+            logs_kms_key_arn=f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/logs",
+        ),
+    )
+    access = _access(
+        "app",
+        database=DatabaseConnection(
+            endpoint="db.cluster-x.eu-west-1.rds.amazonaws.com",
+            reader_endpoint="db.cluster-ro-x.eu-west-1.rds.amazonaws.com",
+            port=5432,
+            database_name="shop",
+            cluster_resource_id="cluster-ABCDEFG",
+            user="shop_api",
+            secret_arn=DB_SECRET,
+            kms_key_arn=DB_KEY,
+        ),
+        cache=CacheConnection(
+            endpoint=cache.primary_endpoint,
+            reader_endpoint=cache.reader_endpoint,
+            port=cache.port,
+            auth_secret_arn=cache.auth_secret_arn,
+            kms_key_arn=CACHE_KEY,
+        ),
+        streaming=StreamingConnection(
+            cluster_arn=MSK_ARN,
+            cluster_name="platform-test-kafka",
+            cluster_uuid="uuid-1",
+            bootstrap_brokers="b-1.x:9098,b-2.x:9098",
+        ),
+    )
+    pulumi.export("roleArn", access.role_arn)
+    pulumi.export("configMapName", access.config_map_name)
+    pulumi.export("cacheSecretArn", cache.auth_secret_arn)
+
+
+@pytest.fixture(scope="module")
+def rec():
+    return run_program(_all_stores_program, stack="test", config=CONFIG)
+
+
+def _policy(rec) -> dict:
+    return json.loads(rec.one("aws:iam/rolePolicy:RolePolicy", "app-data-access").inputs["policy"])
+
+
+def _by_action(policy: dict) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for statement in policy["Statement"]:
+        actions = statement["Action"]
+        resources = statement["Resource"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            found.setdefault(action, []).extend(
+                [resources] if isinstance(resources, str) else resources
+            )
+    return found
+
+
+def test_trust_is_limited_to_the_one_service_account(rec):
+    role = rec.one("aws:iam/role:Role", "app-role")
+    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Federated": OIDC_ARN}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"] == {
+        "StringEquals": {
+            f"{ISSUER}:sub": "system:serviceaccount:shop:shop-api",
+            f"{ISSUER}:aud": "sts.amazonaws.com",
+        }
+    }
+
+
+def test_policy_allows_exactly_the_listed_actions(rec):
+    policy = _policy(rec)
+    assert set(_by_action(policy)) == EXPECTED_ACTIONS
+    assert all(s["Effect"] == "Allow" for s in policy["Statement"])
+
+
+def test_policy_has_no_wildcard_resources(rec):
+    for action, resources in _by_action(_policy(rec)).items():
+        for resource in resources:
+            assert resource != "*", action
+            parts = resource.split(":")
+            assert parts[0] == "arn" and len(parts) >= 6, resource
+            assert parts[3] == "eu-west-1" and parts[4] == ACCOUNT_ID, resource
+
+
+def test_each_action_is_scoped_to_its_own_resources(rec):
+    found = _by_action(_policy(rec))
+    assert sorted(found["secretsmanager:GetSecretValue"]) == sorted(
+        [DB_SECRET, rec.outputs["cacheSecretArn"]]
+    )
+    assert sorted(found["kms:Decrypt"]) == sorted([DB_KEY, CACHE_KEY])
+    assert found["rds-db:connect"] == [
+        f"arn:aws:rds-db:eu-west-1:{ACCOUNT_ID}:dbuser:cluster-ABCDEFG/shop_api"
+    ]
+    for action in KAFKA_CLUSTER_ACTIONS:
+        assert found[action] == [MSK_ARN]
+    prefix = f"arn:aws:kafka:eu-west-1:{ACCOUNT_ID}"
+    for action in KAFKA_TOPIC_ACTIONS:
+        assert found[action] == [f"{prefix}:topic/platform-test-kafka/uuid-1/*"]
+    for action in KAFKA_GROUP_ACTIONS:
+        assert found[action] == [f"{prefix}:group/platform-test-kafka/uuid-1/*"]
+
+
+def test_kms_decrypt_only_through_secrets_manager(rec):
+    (statement,) = [s for s in _policy(rec)["Statement"] if s["Action"] == "kms:Decrypt"]
+    assert statement["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
+    }
+
+
+def test_config_map_has_connection_details_and_no_secret_values(rec):
+    config_map = rec.one("kubernetes:core/v1:ConfigMap", "app-connections")
+    provider = rec.one("pulumi:providers:kubernetes", "k8s")
+    assert config_map.provider.startswith(provider.urn)
+    assert config_map.inputs["metadata"] == {"name": "platform-connections", "namespace": "shop"}
+    assert rec.outputs["configMapName"] == "platform-connections"
+    data = config_map.inputs["data"]
+    assert data["DB_HOST"] == "db.cluster-x.eu-west-1.rds.amazonaws.com"
+    assert data["DB_PORT"] == "5432" and data["CACHE_PORT"] == "6379"
+    assert data["CACHE_AUTH_SECRET_ARN"] == rec.outputs["cacheSecretArn"]
+    assert data["DB_MASTER_SECRET_ARN"] == DB_SECRET
+    assert data["KAFKA_BOOTSTRAP_SERVERS"] == "b-1.x:9098,b-2.x:9098"
+    assert data["AWS_REGION"] == "eu-west-1"
+    assert all(isinstance(v, str) for v in data.values())
+    # Nothing secret flows in: no secret-marked input, and the cache token appears nowhere.
+    assert config_map.secret_inputs == []
+    group = rec.one("aws:elasticache/replicationGroup:ReplicationGroup", "cache-group")
+    token = group.inputs["authToken"]
+    assert "authToken" in group.secret_inputs
+    assert token not in json.dumps(config_map.inputs)
+    assert not rec.secret_outputs
+    assert token not in json.dumps(rec.outputs)
+
+
+def test_without_stores_the_role_gets_no_policy():
+    rec = run_program(lambda: _access("bare"), stack="test", config=CONFIG)
+    assert rec.of_type("aws:iam/role:Role")
+    assert not rec.of_type("aws:iam/rolePolicy:RolePolicy")
+    assert set(rec.one("kubernetes:core/v1:ConfigMap", "bare-connections").inputs["data"]) == {
+        "AWS_REGION"
+    }
+
+
+def test_database_secret_without_its_key_is_rejected():
+    db = DatabaseConnection(
+        endpoint="h",
+        reader_endpoint="r",
+        port=5432,
+        database_name="shop",
+        cluster_resource_id="cluster-X",
+        user="shop_api",
+        secret_arn=DB_SECRET,
+    )
+    with pytest.raises(ValueError, match="kms_key_arn"):
+        run_program(lambda: _access("app", database=db), stack="test", config=CONFIG)
