@@ -122,6 +122,228 @@ class AppSettings(_Model):
     deploy_branches: list[str] = Field(min_length=1)
 
 
+# Versions this library is tested with. Adding one is a reviewed change (add-on, chart and
+# parameter-group families move with it), which is why config cannot name any other.
+KUBERNETES_VERSIONS = ("1.33", "1.34", "1.35")
+AURORA_POSTGRES_VERSIONS = ("16.9", "17.5")
+CACHE_ENGINE_VERSIONS = {"valkey": ("8.1", "8.2"), "redis": ("7.1",)}
+KAFKA_VERSIONS = ("3.8.x", "3.9.x")
+
+
+@cache
+def ec2_instance_types() -> frozenset[str]:
+    """The EC2 instance type list botocore ships (offline)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("ec2")
+    return frozenset(model.shape_for("InstanceType").enum)
+
+
+def _suggest(value: str, choices: frozenset[str] | tuple[str, ...]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(value, sorted(choices), n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+class NodeGroupSettings(_Model):
+    """One managed node group under `platform:cluster.nodeGroups.<name>`."""
+
+    instance_types: list[str] = Field(min_length=1)
+    capacity_type: Literal["ON_DEMAND", "SPOT"]
+    min_size: int = Field(ge=0)
+    max_size: PositiveInt
+    desired_size: int = Field(ge=0)
+    max_unavailable: PositiveInt = 1
+    disk_size_gib: int = Field(default=40, ge=20, le=1000)
+    labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[dict[str, str]] = Field(default_factory=list)
+
+    @field_validator("instance_types")
+    @classmethod
+    def _known_types(cls, value: list[str]) -> list[str]:
+        known = ec2_instance_types()
+        bad = [t for t in value if t not in known]
+        if bad:
+            hints = "".join(_suggest(t, known) for t in bad)
+            raise ValueError(f"{bad} not EC2 instance types known to botocore{hints}")
+        return value
+
+    @model_validator(mode="after")
+    def _sizes(self) -> NodeGroupSettings:
+        if self.min_size > self.max_size:
+            raise ValueError(f"minSize {self.min_size} is greater than maxSize {self.max_size}")
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(
+                f"desiredSize {self.desired_size} is outside [minSize {self.min_size}, "
+                f"maxSize {self.max_size}]"
+            )
+        return self
+
+
+class ClusterSettings(_Model):
+    """`platform:cluster`."""
+
+    version: str
+    endpoint_public_access: bool
+    public_access_cidrs: list[str] = Field(default_factory=list)
+    allow_public_access_from_anywhere: bool = False
+    admin_role_arns: list[str] = Field(default_factory=list)
+    log_retention_days: RetentionDays
+    imds_hop_limit: int = Field(default=1, ge=1, le=2)
+    node_groups: dict[str, NodeGroupSettings] = Field(min_length=1)
+    namespaces: list[str] = Field(default_factory=lambda: ["apps"])
+
+    _log_retention = field_validator("log_retention_days")(_retention)
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if value not in KUBERNETES_VERSIONS:
+            raise ValueError(
+                f"unsupported Kubernetes version; allowed (EKS standard support, tested here): "
+                f"{', '.join(KUBERNETES_VERSIONS)}"
+            )
+        return value
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for cidr in value:
+            try:
+                ipaddress.IPv4Network(cidr, strict=True)
+            except ValueError as exc:
+                raise ValueError(f"{cidr!r} is not an IPv4 CIDR: {exc}") from None
+        return value
+
+    @field_validator("admin_role_arns")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        import re
+
+        pattern = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+        bad = [arn for arn in value if not pattern.match(arn)]
+        if bad:
+            raise ValueError(f"{bad} are not IAM role ARNs (arn:aws:iam::<account>:role/<name>)")
+        return value
+
+    @model_validator(mode="after")
+    def _public_endpoint(self) -> ClusterSettings:
+        if not self.endpoint_public_access:
+            return self
+        if not self.public_access_cidrs:
+            raise ValueError(
+                "publicAccessCidrs: required when endpointPublicAccess is true (e.g. your "
+                "office or VPN egress range); or set endpointPublicAccess: false"
+            )
+        if "0.0.0.0/0" in self.public_access_cidrs and not self.allow_public_access_from_anywhere:
+            raise ValueError(
+                "publicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API to the internet; name "
+                "your CIDRs, or opt out explicitly with allowPublicAccessFromAnywhere: true"
+            )
+        return self
+
+
+class DatabaseSettings(_Model):
+    """`platform:database` (Aurora PostgreSQL)."""
+
+    engine_version: str
+    mode: Literal["serverless", "provisioned"]
+    min_capacity: float = Field(default=0.5, ge=0, le=256)
+    max_capacity: float = Field(default=2, ge=1, le=256)
+    seconds_until_auto_pause: int | None = Field(default=None, ge=300, le=86400)
+    instance_class: str = "db.serverless"
+    reader_count: int = Field(default=0, ge=0, le=15)
+    backup_retention_days: int = Field(ge=1, le=35)
+    skip_final_snapshot: bool = False
+    monitoring_interval: Literal[0, 1, 5, 10, 15, 30, 60] = 60
+    performance_insights_retention_days: int = 7
+    log_retention_days: RetentionDays = 30
+    cross_region_backup: bool = False
+
+    _log_retention = field_validator("log_retention_days")(_retention)
+
+    @field_validator("engine_version")
+    @classmethod
+    def _engine(cls, value: str) -> str:
+        if value not in AURORA_POSTGRES_VERSIONS:
+            raise ValueError(
+                f"unknown aurora-postgresql version; allowed: {', '.join(AURORA_POSTGRES_VERSIONS)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _capacity(self) -> DatabaseSettings:
+        if self.min_capacity > self.max_capacity:
+            raise ValueError(
+                f"minCapacity {self.min_capacity} is greater than maxCapacity {self.max_capacity}"
+            )
+        if self.min_capacity == 0 and self.seconds_until_auto_pause is None:
+            raise ValueError("secondsUntilAutoPause: required when minCapacity is 0 (auto-pause)")
+        if self.mode == "provisioned" and self.instance_class == "db.serverless":
+            raise ValueError("instanceClass: provisioned mode needs a db.* instance class")
+        return self
+
+
+class CacheSettings(_Model):
+    """`platform:cache` (ElastiCache replication group)."""
+
+    engine: Literal["valkey", "redis"] = "valkey"
+    engine_version: str
+    node_type: str
+    num_cache_clusters: int = Field(ge=1, le=6)
+    multi_az: bool
+    snapshot_retention_days: int = Field(ge=0, le=35)
+    log_retention_days: RetentionDays = 30
+
+    _log_retention = field_validator("log_retention_days")(_retention)
+
+    @model_validator(mode="after")
+    def _checks(self) -> CacheSettings:
+        allowed = CACHE_ENGINE_VERSIONS[self.engine]
+        if self.engine_version not in allowed:
+            raise ValueError(
+                f"engineVersion: {self.engine_version!r} is not a known {self.engine} version; "
+                f"allowed: {', '.join(allowed)}"
+            )
+        if self.multi_az and self.num_cache_clusters < 2:
+            raise ValueError("multiAz needs numCacheClusters >= 2 (a primary and a replica)")
+        return self
+
+
+class StreamingSettings(_Model):
+    """`platform:streaming` (MSK provisioned)."""
+
+    kafka_version: str
+    broker_count: PositiveInt
+    broker_instance_type: str
+    volume_size_gib: int = Field(ge=1, le=16384)
+    max_volume_size_gib: int = Field(ge=1, le=16384)
+    storage_target_utilization: int = Field(default=70, ge=10, le=80)
+    log_retention_days: RetentionDays = 30
+    enhanced_monitoring: Literal["DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER"] = "DEFAULT"
+
+    _log_retention = field_validator("log_retention_days")(_retention)
+
+    @field_validator("kafka_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if value not in KAFKA_VERSIONS:
+            raise ValueError(f"unknown Kafka version; allowed: {', '.join(KAFKA_VERSIONS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _storage(self) -> StreamingSettings:
+        if self.max_volume_size_gib < self.volume_size_gib:
+            raise ValueError(
+                f"maxVolumeSizeGib {self.max_volume_size_gib} is below volumeSizeGib "
+                f"{self.volume_size_gib}"
+            )
+        return self
+
+
 class Settings(_Model):
     """Everything the program needs for one stack."""
 
@@ -135,6 +357,10 @@ class Settings(_Model):
     keys: KeySettings
     storage: StorageSettings
     app: AppSettings
+    cluster: ClusterSettings
+    database: DatabaseSettings
+    cache: CacheSettings
+    streaming: StreamingSettings
 
     @field_validator("region")
     @classmethod
@@ -160,6 +386,27 @@ class Settings(_Model):
                 problems.append("protect: false is not allowed in prod (stateful resources)")
             if not self.storage.replication:
                 problems.append("storage.replication: prod must replicate to a second region")
+            if self.cluster.endpoint_public_access:
+                problems.append(
+                    "cluster.endpointPublicAccess: true is not allowed in prod; reach the API "
+                    "through the VPC (VPN, bastion or CI runners inside the VPC)"
+                )
+            if not self.cache.multi_az:
+                problems.append("cache.multiAz: prod needs a multi-AZ cache with a replica")
+            if self.database.mode != "provisioned" or self.database.reader_count < 1:
+                problems.append(
+                    "database: prod needs mode 'provisioned' with readerCount >= 1 (a reader "
+                    "in another AZ to fail over to)"
+                )
+        if self.database.skip_final_snapshot and self.environment != "dev":
+            problems.append(
+                f"database.skipFinalSnapshot: true is only allowed in dev, not {self.environment}"
+            )
+        if self.streaming.broker_count % self.network.az_count:
+            problems.append(
+                f"streaming.brokerCount: {self.streaming.broker_count} is not a multiple of "
+                f"network.azCount {self.network.az_count} (MSK spreads brokers evenly over AZs)"
+            )
         if self.storage.replica_region:
             try:
                 _check_region(self.storage.replica_region)

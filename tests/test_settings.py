@@ -9,20 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.mockengine import last_run, run_program
-from infra.settings import SettingsError, deep_merge, from_pulumi, load_settings
-from infra.stack import build
-
-REGION = {"aws:region": "eu-west-1"}
-
-
-def rejected(stack: str, config: dict) -> str:
-    """Run the program with `config`; return the error text after checking nothing registered."""
-    with pytest.raises(SettingsError) as caught:
-        run_program(lambda: build(from_pulumi()), stack=stack, config={**REGION, **config})
-    assert last_run.monitor is not None
-    assert last_run.monitor.recorded == [], "validation must fail before any resource exists"
-    return str(caught.value)
+from infra.settings import SettingsError, deep_merge, load_settings
+from tests.helpers import REGION, rejected
 
 
 def test_stack_name_selects_the_profile_and_yaml_overrides_only_what_it_names():

@@ -1,0 +1,24 @@
+"""Helpers shared by the settings tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.mockengine import last_run, run_program
+from infra.settings import SettingsError, from_pulumi
+from infra.stack import build
+
+# The least a dev/uat stack must say: its region and who may reach the public API endpoint.
+REGION = {
+    "aws:region": "eu-west-1",
+    "platform:cluster": {"publicAccessCidrs": ["203.0.113.0/24"]},
+}
+
+
+def rejected(stack: str, config: dict) -> str:
+    """Run the program with `config`; return the error text after checking nothing registered."""
+    with pytest.raises(SettingsError) as caught:
+        run_program(lambda: build(from_pulumi()), stack=stack, config={**REGION, **config})
+    assert last_run.monitor is not None
+    assert last_run.monitor.recorded == [], "validation must fail before any resource exists"
+    return str(caught.value)

@@ -1,0 +1,126 @@
+"""Validation rules of the cluster and data-tier settings (one test per rule).
+
+Like tests/test_settings.py, each case runs the real entry path and checks that nothing was
+registered.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.settings import load_settings
+from tests.helpers import REGION, rejected
+
+OFFICE = ["203.0.113.0/24"]
+
+
+def cluster(**fields) -> dict:
+    return {"platform:cluster": {"publicAccessCidrs": OFFICE, **fields}}
+
+
+def node_group(**fields) -> dict:
+    group = {
+        "instanceTypes": ["t3.medium"],
+        "capacityType": "ON_DEMAND",
+        "minSize": 1,
+        "maxSize": 3,
+        "desiredSize": 2,
+    }
+    return cluster(nodeGroups={"system": {**group, **fields}})
+
+
+def test_public_api_open_to_the_world_needs_the_explicit_opt_in():
+    error = rejected("dev", {"platform:cluster": {"publicAccessCidrs": ["0.0.0.0/0"]}})
+    assert "platform:cluster: publicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API" in error
+    assert "allowPublicAccessFromAnywhere: true" in error
+    opted_in = load_settings(
+        "dev",
+        {
+            **REGION,
+            "platform:cluster": {
+                "publicAccessCidrs": ["0.0.0.0/0"],
+                "allowPublicAccessFromAnywhere": True,
+            },
+        },
+    )
+    assert opted_in.cluster.public_access_cidrs == ["0.0.0.0/0"]
+
+
+def test_public_endpoint_needs_named_cidrs():
+    error = rejected("dev", {"platform:cluster": {}})
+    assert "publicAccessCidrs: required when endpointPublicAccess is true" in error
+
+
+def test_prod_api_endpoint_cannot_be_public():
+    error = rejected("prod", cluster(endpointPublicAccess=True))
+    assert "platform:cluster.endpointPublicAccess: true is not allowed in prod" in error
+
+
+def test_node_group_min_greater_than_max():
+    error = rejected("dev", node_group(minSize=4, maxSize=3, desiredSize=3))
+    assert "platform:cluster.nodeGroups.system: minSize 4 is greater than maxSize 3" in error
+
+
+@pytest.mark.parametrize("desired", [0, 4])
+def test_node_group_desired_outside_min_max(desired):
+    error = rejected("dev", node_group(desiredSize=desired))
+    assert f"desiredSize {desired} is outside [minSize 1, maxSize 3]" in error
+
+
+def test_misspelt_instance_type_is_rejected_with_a_suggestion():
+    error = rejected("dev", node_group(instanceTypes=["t3.mediun"]))
+    assert "platform:cluster.nodeGroups.system.instanceTypes" in error
+    assert "['t3.mediun'] not EC2 instance types known to botocore; did you mean t3.medium" in error
+
+
+def test_unsupported_kubernetes_version():
+    error = rejected("dev", cluster(version="1.25"))
+    assert "platform:cluster.version = '1.25': unsupported Kubernetes version; allowed" in error
+
+
+def test_admin_roles_must_be_role_arns():
+    error = rejected("dev", cluster(adminRoleArns=["arn:aws:iam::123456789012:user/alice"]))
+    assert "are not IAM role ARNs" in error
+
+
+def test_msk_broker_count_must_be_a_multiple_of_the_az_count():
+    error = rejected("prod", {"platform:streaming": {"brokerCount": 4}})
+    assert "platform:streaming.brokerCount: 4 is not a multiple of network.azCount 3" in error
+
+
+def test_aurora_min_capacity_above_max():
+    error = rejected("uat", {"platform:database": {"minCapacity": 8, "maxCapacity": 4}})
+    assert "platform:database: minCapacity 8.0 is greater than maxCapacity 4.0" in error
+
+
+@pytest.mark.parametrize("days", [0, 36])
+def test_backup_retention_outside_1_to_35(days):
+    error = rejected("uat", {"platform:database": {"backupRetentionDays": days}})
+    assert f"platform:database.backupRetentionDays = {days}" in error
+
+
+def test_prod_cache_must_be_multi_az():
+    error = rejected("prod", {"platform:cache": {"multiAz": False}})
+    assert "platform:cache.multiAz: prod needs a multi-AZ cache" in error
+
+
+def test_prod_database_needs_a_reader():
+    error = rejected("prod", {"platform:database": {"readerCount": 0}})
+    assert "prod needs mode 'provisioned' with readerCount >= 1" in error
+
+
+def test_final_snapshot_may_only_be_skipped_in_dev():
+    error = rejected("uat", {"platform:database": {"skipFinalSnapshot": True}})
+    assert "database.skipFinalSnapshot: true is only allowed in dev, not uat" in error
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"platform:database": {"engineVersion": "12.1"}}, "unknown aurora-postgresql version"),
+        ({"platform:cache": {"engineVersion": "6.0"}}, "'6.0' is not a known valkey version"),
+        ({"platform:streaming": {"kafkaVersion": "2.8.1"}}, "unknown Kafka version"),
+    ],
+)
+def test_unknown_engine_versions(config, expected):
+    assert expected in rejected("dev", config)
