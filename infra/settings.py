@@ -344,6 +344,64 @@ class StreamingSettings(_Model):
         return self
 
 
+class ServiceResources(_Model):
+    """`resources` of one service: Kubernetes quantities."""
+
+    cpu_request: str = "250m"
+    memory_request: str = "256Mi"
+    cpu_limit: str = "1"
+    memory_limit: str = "512Mi"
+
+
+class ServiceTags(_Model):
+    """Image tag per colour; `latest` and empty tags are refused (not reproducible)."""
+
+    blue: str
+    green: str
+
+    @field_validator("blue", "green")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("image tag is empty; use an immutable version tag such as 1.4.2")
+        if value.strip().lower() == "latest":
+            raise ValueError(
+                "'latest' is not allowed: it is not reproducible and cannot be rolled back; "
+                "use an immutable version tag such as 1.4.2"
+            )
+        return value
+
+
+class ServiceSettings(_Model):
+    """One entry of `platform:services`: a blue-green application service."""
+
+    name: str = Field(pattern=r"^[a-z]([-a-z0-9]{0,44}[a-z0-9])?$")
+    image: str = Field(min_length=1)
+    tags: ServiceTags
+    active_color: Literal["blue", "green"] = "blue"
+    idle_replicas: int | None = Field(default=None, ge=0)
+    traffic_split: int | None = Field(default=None, ge=0, le=100)
+    port: int = Field(default=8080, ge=1024, le=65535)  # non-root containers cannot bind < 1024
+    health_path: str = Field(default="/healthz", pattern=r"^/")
+    resources: ServiceResources = Field(default_factory=ServiceResources)
+    namespace: str = "apps"
+    public: bool = False
+    certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:acm:")
+    allow_plain_http: bool = False
+    hostnames: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _tls(self) -> ServiceSettings:
+        if self.certificate_arn is None and not self.allow_plain_http:
+            raise ValueError(
+                "certificateArn: required so the ALB serves HTTPS; or opt out explicitly with "
+                "allowPlainHttp: true (dev only)"
+            )
+        if self.traffic_split and self.idle_replicas == 0:
+            raise ValueError("trafficSplit: cannot send traffic to an idle colour scaled to 0")
+        return self
+
+
 class Settings(_Model):
     """Everything the program needs for one stack."""
 
@@ -361,6 +419,7 @@ class Settings(_Model):
     database: DatabaseSettings
     cache: CacheSettings
     streaming: StreamingSettings
+    services: list[ServiceSettings] = Field(default_factory=list)
 
     @field_validator("region")
     @classmethod
@@ -402,6 +461,18 @@ class Settings(_Model):
             problems.append(
                 f"database.skipFinalSnapshot: true is only allowed in dev, not {self.environment}"
             )
+        names = [service.name for service in self.services]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            problems.append(f"services: duplicate service names {duplicates}; names must be unique")
+        for index, service in enumerate(self.services):
+            if service.namespace not in self.cluster.namespaces:
+                problems.append(
+                    f"services[{index}].namespace: {service.namespace!r} is not one of "
+                    f"cluster.namespaces {self.cluster.namespaces}"
+                )
+            if service.allow_plain_http and self.environment == "prod":
+                problems.append(f"services[{index}].allowPlainHttp: not allowed in prod")
         if self.streaming.broker_count % self.network.az_count:
             problems.append(
                 f"streaming.brokerCount: {self.streaming.broker_count} is not a multiple of "

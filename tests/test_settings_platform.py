@@ -124,3 +124,59 @@ def test_final_snapshot_may_only_be_skipped_in_dev():
 )
 def test_unknown_engine_versions(config, expected):
     assert expected in rejected("dev", config)
+
+
+SERVICE = {
+    "name": "api",
+    "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api",
+    "tags": {"blue": "1.4.2", "green": "1.5.0"},
+    "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+}
+
+
+def services(*entries) -> dict:
+    return {"platform:services": list(entries)}
+
+
+def test_a_valid_service_is_accepted():
+    settings = load_settings("dev", {**REGION, **services(SERVICE)})
+    assert settings.services[0].active_color == "blue"
+
+
+def test_unknown_colour():
+    error = rejected("dev", services({**SERVICE, "activeColor": "red"}))
+    assert "platform:services[0].activeColor = 'red': Input should be 'blue' or 'green'" in error
+
+
+@pytest.mark.parametrize("split", [-1, 101])
+def test_traffic_split_outside_0_to_100(split):
+    error = rejected("dev", services({**SERVICE, "trafficSplit": split}))
+    assert f"platform:services[0].trafficSplit = {split}" in error
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"), [("latest", "'latest' is not allowed"), ("", "is empty")]
+)
+def test_latest_or_empty_tag(tag, expected):
+    error = rejected("dev", services({**SERVICE, "tags": {"blue": "1.0.0", "green": tag}}))
+    assert "platform:services[0].tags.green" in error
+    assert expected in error
+
+
+def test_duplicate_service_names():
+    error = rejected("dev", services(SERVICE, {**SERVICE}))
+    assert "platform:services: duplicate service names ['api']" in error
+
+
+@pytest.mark.parametrize("port", [0, 80, 70000])
+def test_port_out_of_range(port):
+    error = rejected("dev", services({**SERVICE, "port": port}))
+    assert f"platform:services[0].port = {port}" in error
+
+
+def test_a_service_without_tls_needs_the_named_opt_out_and_never_in_prod():
+    plain = {k: v for k, v in SERVICE.items() if k != "certificateArn"}
+    assert "certificateArn: required so the ALB serves HTTPS" in rejected("dev", services(plain))
+    assert load_settings("dev", {**REGION, **services({**plain, "allowPlainHttp": True})})
+    error = rejected("prod", services({**plain, "allowPlainHttp": True}))
+    assert "platform:services[0].allowPlainHttp: not allowed in prod" in error
