@@ -359,6 +359,12 @@ class ServiceTags(_Model):
     blue: str
     green: str
 
+    @field_validator("blue", "green", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        # `pulumi config set --path ...tags.blue 42` stores a number; a tag is text.
+        return str(value) if isinstance(value, int | float) else value
+
     @field_validator("blue", "green")
     @classmethod
     def _pinned(cls, value: str) -> str:
@@ -382,6 +388,7 @@ class ServiceSettings(_Model):
     idle_replicas: int | None = Field(default=None, ge=0)
     traffic_split: int | None = Field(default=None, ge=0, le=100)
     port: int = Field(default=8080, ge=1024, le=65535)  # non-root containers cannot bind < 1024
+    service_port: int = Field(default=80, ge=1, le=65535)
     health_path: str = Field(default="/healthz", pattern=r"^/")
     resources: ServiceResources = Field(default_factory=ServiceResources)
     namespace: str = "apps"

@@ -180,3 +180,10 @@ def test_a_service_without_tls_needs_the_named_opt_out_and_never_in_prod():
     assert load_settings("dev", {**REGION, **services({**plain, "allowPlainHttp": True})})
     error = rejected("prod", services({**plain, "allowPlainHttp": True}))
     assert "platform:services[0].allowPlainHttp: not allowed in prod" in error
+
+
+def test_numeric_tags_written_by_pulumi_config_set_are_read_as_text():
+    entry = {**SERVICE, "tags": {"blue": 42, "green": "43"}, "trafficSplit": "10"}
+    settings = load_settings("dev", {**REGION, **services(entry)})
+    assert settings.services[0].tags.blue == "42"
+    assert settings.services[0].traffic_split == 10

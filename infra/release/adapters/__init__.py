@@ -1,0 +1,1 @@
+"""Thin real adapters for the release tool's ports (Pulumi, Kubernetes, HTTP, Prometheus)."""
