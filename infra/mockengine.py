@@ -43,6 +43,7 @@ class RecordedResource:
     ignore_changes: list[str]
     secret_inputs: list[str] = field(default_factory=list)
     id: str = ""  # the id the (mock) cloud assigned
+    dependencies: list[str] = field(default_factory=list)  # URNs it waits for (depends_on)
 
     @property
     def parent_type(self) -> str:
@@ -280,8 +281,8 @@ def _random_password_outputs(name, resource_id, suffix, region, inputs):
     return {"result": f"mock-{suffix}"}
 
 
-def _node_group_outputs(name, resource_id, suffix, region, inputs):
-    return {"nodeGroup": {"nodeGroupName": name}}
+def _launch_template_outputs(name, resource_id, suffix, region, inputs):
+    return {"latestVersion": 1, "defaultVersion": 1}
 
 
 _TYPE_OUTPUTS: dict[str, Callable[..., dict[str, Any]]] = {
@@ -298,7 +299,7 @@ _TYPE_OUTPUTS: dict[str, Callable[..., dict[str, Any]]] = {
     "aws:msk/cluster:Cluster": _msk_outputs,
     "aws:msk/configuration:Configuration": _msk_config_outputs,
     "random:index/randomPassword:RandomPassword": _random_password_outputs,
-    "eks:index:ManagedNodeGroup": _node_group_outputs,
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template_outputs,
 }
 
 
@@ -329,6 +330,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     ignore_changes=list(request.ignoreChanges),
                     secret_inputs=sorted(k for k, v in inputs.items() if _is_secret(v)),
                     id=response.id,
+                    dependencies=list(request.dependencies),
                 )
             )
         return response
