@@ -40,7 +40,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "forceDestroy": True,
         },
         "cluster": {
-            "version": "1.34",
+            "version": "1.35",
             # On in dev/uat for developers' kubectl; the stack YAML must name the CIDRs.
             "endpointPublicAccess": True,
             "logRetentionDays": 14,
@@ -115,7 +115,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "accessLogExpiryDays": 90,
         },
         "cluster": {
-            "version": "1.34",
+            "version": "1.35",
             "endpointPublicAccess": True,
             "logRetentionDays": 30,
             "nodeGroups": {
@@ -184,7 +184,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "accessLogExpiryDays": 365,
         },
         "cluster": {
-            "version": "1.34",
+            "version": "1.35",
             "endpointPublicAccess": False,
             "logRetentionDays": 90,
             "nodeGroups": {

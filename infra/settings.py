@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.cidr import MAX_AZS, parse_vpc_cidr
+from components.cluster import ADDON_VERSIONS
 from infra.profiles import ENVIRONMENTS, MIN_AZS, PROFILES
 
 __all__ = ["ENVIRONMENTS", "Settings", "SettingsError", "from_pulumi", "load_settings"]
@@ -124,7 +125,7 @@ class AppSettings(_Model):
 
 # Versions this library is tested with. Adding one is a reviewed change (add-on, chart and
 # parameter-group families move with it), which is why config cannot name any other.
-KUBERNETES_VERSIONS = ("1.33", "1.34", "1.35")
+KUBERNETES_VERSIONS = tuple(ADDON_VERSIONS)  # versions with pinned add-ons and charts
 AURORA_POSTGRES_VERSIONS = ("16.9", "17.5")
 CACHE_ENGINE_VERSIONS = {"valkey": ("8.1", "8.2"), "redis": ("7.1",)}
 KAFKA_VERSIONS = ("3.8.x", "3.9.x")
@@ -188,7 +189,8 @@ class ClusterSettings(_Model):
     endpoint_public_access: bool
     public_access_cidrs: list[str] = Field(default_factory=list)
     allow_public_access_from_anywhere: bool = False
-    admin_role_arns: list[str] = Field(default_factory=list)
+    # No implicit creator admin: whoever administers the cluster is named here.
+    admin_role_arns: list[str] = Field(min_length=1)
     log_retention_days: RetentionDays
     imds_hop_limit: int = Field(default=1, ge=1, le=2)
     node_groups: dict[str, NodeGroupSettings] = Field(min_length=1)

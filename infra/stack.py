@@ -9,10 +9,22 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.app_access import (
+    ApplicationAccess,
+    ApplicationAccessArgs,
+    CacheConnection,
+    DatabaseConnection,
+    StreamingConnection,
+)
+from components.bluegreen import BlueGreenService, BlueGreenServiceArgs, ContainerResources
+from components.cache import Cache, CacheArgs
+from components.cluster import Cluster, ClusterArgs, NodeGroupSpec, NodeTaint
+from components.database import Database, DatabaseArgs
 from components.encryption import Keys, KeysArgs
 from components.network import Network, NetworkArgs
 from components.storage import Buckets, BucketsArgs, ReplicaArgs
-from infra.settings import Settings
+from components.streaming import Streaming, StreamingArgs
+from infra.settings import ServiceSettings, Settings
 
 KEY_DOMAINS = ("logs", "storage", "database", "cache", "streaming", "cluster", "backup")
 REPLICA_KEY_DOMAINS = ("storage", "backup")
@@ -39,6 +51,8 @@ def build(settings: Settings) -> None:
     )
 
     replica = None
+    replica_keys = None
+    secondary = None
     if settings.replica_region:
         secondary = aws.Provider(
             "aws-replica",
@@ -91,6 +105,21 @@ def build(settings: Settings) -> None:
         opts,
     )
 
+    cluster = _cluster(settings, network, keys, opts)
+    # Data stores admit only the cluster: every node carries the node SG; the cluster SG
+    # covers the control plane and pods using security groups for pods.
+    allowed = {
+        "nodes": cluster.node_security_group_id,
+        "cluster": cluster.cluster_security_group_id,
+    }
+    database = _database(settings, network, keys, allowed, secondary, replica_keys, opts)
+    cache = _cache(settings, network, keys, allowed, opts)
+    streaming = _streaming(settings, network, keys, allowed, opts)
+    services = [
+        _service(settings, network, keys, cluster, database, cache, streaming, service, opts)
+        for service in settings.services
+    ]
+
     pulumi.export("environment", settings.environment)
     pulumi.export("region", settings.region)
     pulumi.export("vpcId", network.vpc_id)
@@ -101,3 +130,264 @@ def build(settings: Settings) -> None:
     pulumi.export("accessLogBucketName", buckets.log_bucket.bucket)
     pulumi.export("replicaBucketNames", buckets.replica_names)
     pulumi.export("kmsKeyArns", keys.arns)
+    pulumi.export("clusterName", cluster.cluster_name)
+    pulumi.export("clusterEndpoint", cluster.endpoint)
+    pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
+    pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
+    pulumi.export(
+        "database",
+        {
+            "endpoint": database.endpoint,
+            "readerEndpoint": database.reader_endpoint,
+            "port": database.port,
+            "masterSecretArn": database.master_secret_arn,
+        },
+    )
+    pulumi.export(
+        "cache",
+        {
+            "primaryEndpoint": cache.primary_endpoint,
+            "readerEndpoint": cache.reader_endpoint,
+            "port": cache.port,
+            "authSecretArn": cache.auth_secret_arn,
+        },
+    )
+    pulumi.export(
+        "streaming",
+        {
+            "clusterArn": streaming.cluster_arn,
+            "bootstrapBrokersSaslIam": streaming.bootstrap_brokers,
+        },
+    )
+    pulumi.export(
+        "services",
+        {
+            svc.name: {
+                "stableService": component.stable_service_name,
+                "previewService": component.preview_service_name,
+                "activeColor": component.active_color,
+                "roleArn": access.role_arn,
+            }
+            for svc, component, access in services
+        },
+    )
+
+
+def _cluster(settings: Settings, network: Network, keys: Keys, opts) -> Cluster:
+    config = settings.cluster
+    return Cluster(
+        "cluster",
+        ClusterArgs(
+            cluster_name=settings.name_prefix,
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.subnet_ids["private"],
+            admin_role_arns=config.admin_role_arns,
+            secrets_kms_key_arn=keys.arns["cluster"],
+            log_kms_key_arn=keys.arns["logs"],
+            ebs_kms_key_arn=keys.arns["cluster"],
+            kubernetes_version=config.version,
+            public_endpoint=config.endpoint_public_access,
+            public_access_cidrs=config.public_access_cidrs,
+            allow_public_access_from_anywhere=config.allow_public_access_from_anywhere,
+            log_retention_days=config.log_retention_days,
+            imds_hop_limit=config.imds_hop_limit,
+            cluster_autoscaler=settings.app.autoscaling,
+            namespaces=config.namespaces,
+            node_groups=[
+                NodeGroupSpec(
+                    name=group_name,
+                    instance_types=group.instance_types,
+                    capacity_type=group.capacity_type,
+                    min_size=group.min_size,
+                    max_size=group.max_size,
+                    desired_size=group.desired_size,
+                    max_unavailable=group.max_unavailable,
+                    labels=group.labels,
+                    taints=[NodeTaint(**taint) for taint in group.taints],
+                    disk_size_gib=group.disk_size_gib,
+                )
+                for group_name, group in config.node_groups.items()
+            ],
+            protect=settings.protect,
+        ),
+        opts,
+    )
+
+
+def _database(settings, network, keys, allowed, secondary, replica_keys, opts) -> Database:
+    config = settings.database
+    provisioned = config.mode == "provisioned"
+    backup_copy = config.cross_region_backup and secondary is not None
+    return Database(
+        "database",
+        DatabaseArgs(
+            name_prefix=settings.name_prefix,
+            vpc_id=network.vpc_id,
+            subnet_group_name=network.db_subnet_group_name,
+            allowed_security_group_ids=allowed,
+            kms_key_arn=keys.arns["database"],
+            logs_kms_key_arn=keys.arns["logs"],
+            log_retention_days=config.log_retention_days,
+            engine_version=config.engine_version,
+            serverless=not provisioned,
+            min_capacity=config.min_capacity,
+            max_capacity=config.max_capacity,
+            seconds_until_auto_pause=config.seconds_until_auto_pause,
+            instance_class=config.instance_class if provisioned else "db.serverless",
+            instance_count=1 + config.reader_count,
+            availability_zones=network.availability_zones if provisioned else (),
+            backup_retention_days=config.backup_retention_days,
+            deletion_protection=not config.skip_final_snapshot,
+            skip_final_snapshot=config.skip_final_snapshot,
+            performance_insights_retention_days=config.performance_insights_retention_days,
+            monitoring_interval=config.monitoring_interval,
+            protect=settings.protect,
+            backup_kms_key_arn=keys.arns["backup"] if backup_copy else None,
+            replica_provider=secondary if backup_copy else None,
+            replica_backup_kms_key_arn=replica_keys.arns["backup"] if backup_copy else None,
+        ),
+        opts,
+    )
+
+
+def _cache(settings, network, keys, allowed, opts) -> Cache:
+    config = settings.cache
+    return Cache(
+        "cache",
+        CacheArgs(
+            name_prefix=settings.name_prefix,
+            vpc_id=network.vpc_id,
+            subnet_group_name=network.cache_subnet_group_name,
+            allowed_security_group_ids=allowed,
+            kms_key_arn=keys.arns["cache"],
+            logs_kms_key_arn=keys.arns["logs"],
+            log_retention_days=config.log_retention_days,
+            engine=config.engine,
+            engine_version=config.engine_version,
+            node_type=config.node_type,
+            num_cache_clusters=config.num_cache_clusters,
+            multi_az=config.multi_az,
+            availability_zones=(
+                network.availability_zones[: config.num_cache_clusters] if config.multi_az else ()
+            ),
+            snapshot_retention_days=config.snapshot_retention_days,
+            protect=settings.protect,
+        ),
+        opts,
+    )
+
+
+def _streaming(settings, network, keys, allowed, opts) -> Streaming:
+    config = settings.streaming
+    return Streaming(
+        "streaming",
+        StreamingArgs(
+            name_prefix=settings.name_prefix,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.subnet_ids["isolated"],
+            allowed_security_group_ids=allowed,
+            kms_key_arn=keys.arns["streaming"],
+            logs_kms_key_arn=keys.arns["logs"],
+            log_retention_days=config.log_retention_days,
+            kafka_version=config.kafka_version,
+            broker_count=config.broker_count,
+            instance_type=config.broker_instance_type,
+            volume_size_gib=config.volume_size_gib,
+            max_volume_size_gib=config.max_volume_size_gib,
+            storage_target_utilization=config.storage_target_utilization,
+            enhanced_monitoring=config.enhanced_monitoring,
+            protect=settings.protect,
+        ),
+        opts,
+    )
+
+
+def _service(
+    settings: Settings,
+    network: Network,
+    keys: Keys,
+    cluster: Cluster,
+    database: Database,
+    cache: Cache,
+    streaming: Streaming,
+    service: ServiceSettings,
+    opts: pulumi.ResourceOptions,
+):
+    """One blue-green service and its own IRSA role + connection ConfigMap."""
+    # AWS children (the IRSA role) use the tagged AWS provider, in-cluster ones the cluster's.
+    in_cluster = pulumi.ResourceOptions.merge(
+        opts,
+        pulumi.ResourceOptions(
+            providers={"kubernetes": cluster.provider},
+            depends_on=[cluster.namespaces[service.namespace]],
+        ),
+    )
+    access = ApplicationAccess(
+        f"{service.name}-access",
+        ApplicationAccessArgs(
+            k8s_provider=cluster.provider,
+            namespace=service.namespace,
+            service_account=service.name,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+            config_map_name=f"{service.name}-platform",
+            database=DatabaseConnection(
+                endpoint=database.endpoint,
+                reader_endpoint=database.reader_endpoint,
+                port=database.port,
+                database_name="app",
+                cluster_resource_id=database.cluster_resource_id,
+                user=service.name.replace("-", "_"),  # one IAM-auth database user per service
+                secret_arn=database.master_secret_arn,
+                kms_key_arn=keys.arns["database"],
+            ),
+            cache=CacheConnection(
+                endpoint=cache.primary_endpoint,
+                reader_endpoint=cache.reader_endpoint,
+                port=cache.port,
+                auth_secret_arn=cache.auth_secret_arn,
+                kms_key_arn=keys.arns["cache"],
+            ),
+            streaming=StreamingConnection(
+                cluster_arn=streaming.cluster_arn,
+                cluster_name=streaming.cluster_name,
+                cluster_uuid=streaming.cluster_uuid,
+                bootstrap_brokers=streaming.bootstrap_brokers,
+            ),
+        ),
+        in_cluster,
+    )
+    resources = service.resources
+    component = BlueGreenService(
+        service.name,
+        BlueGreenServiceArgs(
+            service_name=service.name,
+            namespace=service.namespace,
+            image=service.image,
+            tags={"blue": service.tags.blue, "green": service.tags.green},
+            provider=cluster.provider,
+            active_color=service.active_color,
+            replicas=settings.app.replicas,
+            idle_replicas=service.idle_replicas,
+            traffic_split=service.traffic_split,
+            port=service.port,
+            service_port=service.service_port,
+            health_path=service.health_path,
+            resources=ContainerResources(
+                cpu_request=resources.cpu_request,
+                memory_request=resources.memory_request,
+                cpu_limit=resources.cpu_limit,
+                memory_limit=resources.memory_limit,
+            ),
+            env_config_map=f"{service.name}-platform",
+            irsa_role_arn=access.role_arn,
+            certificate_arn=service.certificate_arn,
+            hostnames=service.hostnames,
+            alb_scheme="internet-facing" if service.public else "internal",
+            alb_source_cidrs=network.subnet_cidrs["public" if service.public else "private"],
+            autoscaling=settings.app.autoscaling,
+            zone_spread_strict=settings.environment == "prod",
+        ),
+        pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[access])),
+    )
+    return service, component, access

@@ -11,7 +11,10 @@ from infra.stack import build
 # The least a dev/uat stack must say: its region and who may reach the public API endpoint.
 REGION = {
     "aws:region": "eu-west-1",
-    "platform:cluster": {"publicAccessCidrs": ["203.0.113.0/24"]},
+    "platform:cluster": {
+        "publicAccessCidrs": ["203.0.113.0/24"],
+        "adminRoleArns": ["arn:aws:iam::123456789012:role/admin"],
+    },
 }
 
 

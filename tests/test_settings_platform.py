@@ -11,11 +11,9 @@ import pytest
 from infra.settings import load_settings
 from tests.helpers import REGION, rejected
 
-OFFICE = ["203.0.113.0/24"]
-
 
 def cluster(**fields) -> dict:
-    return {"platform:cluster": {"publicAccessCidrs": OFFICE, **fields}}
+    return {"platform:cluster": {**REGION["platform:cluster"], **fields}}
 
 
 def node_group(**fields) -> dict:
@@ -30,24 +28,18 @@ def node_group(**fields) -> dict:
 
 
 def test_public_api_open_to_the_world_needs_the_explicit_opt_in():
-    error = rejected("dev", {"platform:cluster": {"publicAccessCidrs": ["0.0.0.0/0"]}})
+    error = rejected("dev", cluster(publicAccessCidrs=["0.0.0.0/0"]))
     assert "platform:cluster: publicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API" in error
     assert "allowPublicAccessFromAnywhere: true" in error
     opted_in = load_settings(
         "dev",
-        {
-            **REGION,
-            "platform:cluster": {
-                "publicAccessCidrs": ["0.0.0.0/0"],
-                "allowPublicAccessFromAnywhere": True,
-            },
-        },
+        {**REGION, **cluster(publicAccessCidrs=["0.0.0.0/0"], allowPublicAccessFromAnywhere=True)},
     )
     assert opted_in.cluster.public_access_cidrs == ["0.0.0.0/0"]
 
 
 def test_public_endpoint_needs_named_cidrs():
-    error = rejected("dev", {"platform:cluster": {}})
+    error = rejected("dev", cluster(publicAccessCidrs=[]))
     assert "publicAccessCidrs: required when endpointPublicAccess is true" in error
 
 
@@ -76,6 +68,11 @@ def test_misspelt_instance_type_is_rejected_with_a_suggestion():
 def test_unsupported_kubernetes_version():
     error = rejected("dev", cluster(version="1.25"))
     assert "platform:cluster.version = '1.25': unsupported Kubernetes version; allowed" in error
+
+
+def test_cluster_admins_must_be_named():
+    error = rejected("dev", cluster(adminRoleArns=[]))
+    assert "platform:cluster.adminRoleArns: List should have at least 1 item" in error
 
 
 def test_admin_roles_must_be_role_arns():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from infra.mockengine import RecordedResource, Recording
+from infra.mockengine import RecordedResource, Recording, urn_type
 from infra.settings import LOG_RETENTION_DAYS
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -49,11 +49,16 @@ def test_every_aws_provider_sets_the_default_tags(recording, settings):
         assert tags["environment"] == settings.environment
 
 
-def test_no_resource_falls_back_to_the_default_provider(recording):
+def test_no_aws_or_kubernetes_resource_falls_back_to_a_default_provider(recording):
+    """AWS resources need the tagged provider; in-cluster objects never use ambient kubeconfig."""
+    explicit = {p.urn for p in recording.resources if p.type.startswith("pulumi:providers:")}
     for resource in recording.resources:
-        if resource.custom and not resource.type.startswith("pulumi:providers:"):
-            assert resource.provider, resource.name
-            assert "::default" not in resource.provider, f"{resource.name} uses a default provider"
+        package = resource.type.split(":")[0]
+        if resource.custom and package in ("aws", "kubernetes"):
+            provider_urn = resource.provider.rsplit("::", 1)[0]
+            assert provider_urn in explicit, f"{resource.name} uses a default provider"
+            provider_type = urn_type(provider_urn)
+            assert provider_type == f"pulumi:providers:{package}", resource.name
 
 
 def test_every_resource_belongs_to_a_component(recording):

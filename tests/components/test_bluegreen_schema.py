@@ -14,10 +14,13 @@ from kubernetes_validate.utils import ValidationError
 
 from components import bluegreen_manifests as m
 from components.bluegreen import BlueGreenServiceArgs
+from infra.profiles import PROFILES
 
-# Newest schema shipped by the installed kubernetes-validate that is <= the cluster's
-# Kubernetes version (EKS 1.33/1.34). Bump together with the cluster version.
-KUBERNETES_SCHEMA_VERSION = "1.34.0"
+# Validate against the Kubernetes version every environment's cluster runs (from the
+# profiles), so bumping the cluster version re-validates every manifest.
+CLUSTER_VERSIONS = {profile["cluster"]["version"] for profile in PROFILES.values()}
+assert len(CLUSTER_VERSIONS) == 1, f"environments run different versions: {CLUSTER_VERSIONS}"
+KUBERNETES_SCHEMA_VERSION = f"{CLUSTER_VERSIONS.pop()}.0"
 
 BASE = dict(
     service_name="web",
@@ -56,10 +59,8 @@ def manifests(config: dict) -> dict[str, dict]:
     return m.build_manifests(BlueGreenServiceArgs(**BASE, **config))
 
 
-def test_schema_version_is_shipped_and_not_newer_than_the_cluster():
+def test_the_clusters_schema_version_is_shipped_by_the_validator():
     assert KUBERNETES_SCHEMA_VERSION in kubernetes_validate.utils.all_versions()
-    major, minor, _ = (int(x) for x in KUBERNETES_SCHEMA_VERSION.split("."))
-    assert (major, minor) <= (1, 34)
 
 
 @pytest.mark.parametrize("config", list(CONFIGS.values()), ids=list(CONFIGS))
