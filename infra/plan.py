@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from infra.cost import estimate
 from infra.mockengine import RecordedResource, Recording, run_program
 from infra.settings import ENVIRONMENTS, Settings, SettingsError, load_settings
 from infra.sizing import render_table, sizing_rows
@@ -73,7 +74,13 @@ def render_text(settings: Settings, recording: Recording) -> str:
         lines.append(f"{group}: {sum(counts.values())}")
         for type_, count in sorted(counts.items()):
             lines.append(f"    {count:3d}  {type_}")
-    lines += ["", "Sizing", render_table({settings.environment: sizing_rows(settings)})]
+    cost = estimate(recording)
+    lines += ["", "Sizing", render_table({settings.environment: sizing_rows(settings, cost)})]
+    lines += ["", "Estimated fixed monthly cost (on-demand list prices, eu-west-1; usage extra)"]
+    lines += [f"    ${line.monthly_usd:>9,.2f}  {line.item}" for line in cost.lines]
+    lines.append(f"    ${cost.total:>9,.2f}  total")
+    if cost.unpriced:
+        lines.append(f"    not priced (add to infra/cost.py): {', '.join(cost.unpriced)}")
     return "\n".join(lines)
 
 

@@ -197,7 +197,9 @@ PROFILES: dict[str, dict[str, Any]] = {
                     "labels": {"role": "system"},
                 },
                 "workload": {
-                    "instanceTypes": ["m6i.xlarge"],
+                    # 3 x 8 GiB holds the app and the full observability stack; the cluster
+                    # autoscaler adds nodes up to maxSize under load.
+                    "instanceTypes": ["m6i.large"],
                     "capacityType": "ON_DEMAND",
                     "minSize": 3,
                     "maxSize": 9,
@@ -219,7 +221,8 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
         "cache": {
             "engineVersion": "8.2",
-            "nodeType": "cache.m7g.large",
+            # Small working set; move to cache.m7g.large if CPU credits run low.
+            "nodeType": "cache.t4g.medium",
             "numCacheClusters": 2,
             "multiAz": True,
             "snapshotRetentionDays": 7,

@@ -6,17 +6,38 @@ about $73/month, so no environment with EKS fits the brief's $30-80/month.
 
 from __future__ import annotations
 
+from infra.cost import CostEstimate
 from infra.settings import Settings
 
 # The product brief's monthly cost targets, kept visible on purpose.
 BRIEF_COST_TARGET = {"dev": "~$30", "uat": "~$50", "prod": "~$80"}
 
 
-def sizing_rows(settings: Settings) -> list[tuple[str, str]]:
-    """(row label, value) pairs for one environment."""
+def _node_groups(settings: Settings) -> str:
+    parts = []
+    for name, group in settings.cluster.node_groups.items():
+        spot = " spot" if group.capacity_type == "SPOT" else ""
+        parts.append(
+            f"{name}: {group.desired_size} x {'/'.join(group.instance_types)}{spot} "
+            f"({group.min_size}..{group.max_size})"
+        )
+    return "; ".join(parts)
+
+
+def _database(settings: Settings) -> str:
+    db = settings.database
+    if db.mode == "serverless":
+        pause = ", pauses when idle" if db.min_capacity == 0 else ""
+        return f"Aurora Serverless v2 {db.min_capacity:g}..{db.max_capacity:g} ACU{pause}"
+    return f"Aurora {db.instance_class}: writer + {db.reader_count} reader(s)"
+
+
+def sizing_rows(settings: Settings, cost: CostEstimate | None = None) -> list[tuple[str, str]]:
+    """(row label, value) pairs for one environment; with `cost`, the monthly estimate too."""
     app = settings.app
     network = settings.network
-    return [
+    cache, streaming = settings.cache, settings.streaming
+    rows = [
         ("app replicas", str(app.replicas)),
         (
             "autoscaling (HPA 2..10, CPU 70 %, memory 80 %, 5 min scale-down)",
@@ -33,8 +54,24 @@ def sizing_rows(settings: Settings) -> list[tuple[str, str]]:
         ("flow-log retention (days)", str(network.flow_log_retention_days)),
         ("S3 replication", settings.replica_region or "off"),
         ("protected stateful resources", "yes" if settings.protect else "no"),
+        (f"EKS {settings.cluster.version} node groups", _node_groups(settings)),
+        ("database", _database(settings)),
+        ("database backups (days)", str(settings.database.backup_retention_days)),
+        (
+            "cache",
+            f"{cache.engine} {cache.engine_version}, {cache.num_cache_clusters} x "
+            f"{cache.node_type}{', multi-AZ' if cache.multi_az else ''}",
+        ),
+        (
+            "Kafka (MSK)",
+            f"{streaming.broker_count} x {streaming.broker_instance_type}, "
+            f"{streaming.volume_size_gib}..{streaming.max_volume_size_gib} GiB",
+        ),
         ("cost target in the brief", f"{BRIEF_COST_TARGET[settings.environment]}/month"),
     ]
+    if cost is not None:
+        rows.append(("estimated fixed cost (make plan)", f"~${cost.total:,.0f}/month"))
+    return rows
 
 
 def render_table(columns: dict[str, list[tuple[str, str]]]) -> str:
@@ -52,12 +89,15 @@ MARK_BEGIN, MARK_END = "<!-- sizing:begin -->", "<!-- sizing:end -->"
 
 def committed_table() -> str:
     """The table for the committed Pulumi.<env>.yaml of every environment."""
-    from infra.plan import read_stack_config
-    from infra.settings import ENVIRONMENTS, load_settings
+    from infra.cost import estimate
+    from infra.plan import plan, read_stack_config
+    from infra.settings import ENVIRONMENTS
 
-    return render_table(
-        {env: sizing_rows(load_settings(env, read_stack_config(env))) for env in ENVIRONMENTS}
-    )
+    columns = {}
+    for env in ENVIRONMENTS:
+        settings, recording = plan(env, read_stack_config(env))
+        columns[env] = sizing_rows(settings, estimate(recording))
+    return render_table(columns)
 
 
 def update_doc(path) -> None:

@@ -1,0 +1,133 @@
+"""Rough monthly cost of a plan, from the resources it would create.
+
+Fixed costs only, at on-demand list prices for eu-west-1 (USD, 730 hours a month): the EKS
+control plane, nodes, NAT gateways and their public IPv4 addresses, interface endpoints,
+KMS keys, secrets, Aurora, ElastiCache and MSK. Usage-based charges — data transfer and NAT
+processing, log ingestion, S3 and snapshot storage, backups — come on top. Prices change:
+update `HOURLY` when they do; an instance type missing from it is reported, not guessed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from infra.mockengine import Recording
+
+HOURS_PER_MONTH = 730
+SPOT_FRACTION = 0.35  # typical spot price as a share of on-demand for these families
+SERVERLESS_ACU_HOUR = 0.13
+AUTO_PAUSE_ACTIVE_HOURS = 176  # a dev database that pauses is busy ~8 h on working days
+GP3_GB_MONTH = 0.088
+MSK_STORAGE_GB_MONTH = 0.11
+
+HOURLY: dict[str, float] = {
+    # control plane and networking
+    "eks-cluster": 0.10,
+    "nat-gateway": 0.048,
+    "public-ipv4": 0.005,
+    "interface-endpoint-az": 0.011,
+    # EC2 nodes
+    "t3.medium": 0.0456,
+    "t3.large": 0.0912,
+    "t3a.large": 0.0816,
+    "m5.large": 0.107,
+    "m6i.large": 0.107,
+    "m6i.xlarge": 0.214,
+    # Aurora
+    "db.t4g.medium": 0.09,
+    "db.r7g.large": 0.30,
+    # ElastiCache
+    "cache.t4g.micro": 0.018,
+    "cache.t4g.small": 0.036,
+    "cache.t4g.medium": 0.073,
+    "cache.m7g.large": 0.176,
+    # MSK brokers
+    "kafka.t3.small": 0.05,
+    "kafka.m7g.large": 0.22,
+}
+MONTHLY = {"kms-key": 1.00, "secret": 0.40}
+
+
+@dataclass(frozen=True)
+class CostLine:
+    item: str
+    monthly_usd: float
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    lines: list[CostLine]
+    unpriced: list[str]
+
+    @property
+    def total(self) -> float:
+        return round(sum(line.monthly_usd for line in self.lines), 2)
+
+
+def _hourly(key: str, unpriced: list[str]) -> float:
+    if key not in HOURLY:
+        unpriced.append(key)
+        return 0.0
+    return HOURLY[key]
+
+
+def estimate(recording: Recording) -> CostEstimate:
+    """Sum fixed monthly costs over every resource in `recording`."""
+    totals: dict[str, float] = defaultdict(float)
+    unpriced: list[str] = []
+    month = HOURS_PER_MONTH
+    root_volume_gib = {
+        r.id: sum(
+            m.get("ebs", {}).get("volumeSize", 0) for m in r.inputs.get("blockDeviceMappings", [])
+        )
+        for r in recording.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+    }
+
+    for r in recording.resources:
+        inputs = r.inputs
+        if r.type == "eks:index:Cluster":
+            totals["EKS control plane"] += HOURLY["eks-cluster"] * month
+        elif r.type in ("aws:eks/nodeGroup:NodeGroup", "eks:index:ManagedNodeGroup"):
+            desired = inputs.get("scalingConfig", {}).get("desiredSize", 0)
+            types = inputs.get("instanceTypes") or []
+            if not types:
+                continue
+            share = SPOT_FRACTION if inputs.get("capacityType") == "SPOT" else 1.0
+            totals["EKS nodes"] += desired * _hourly(types[0], unpriced) * share * month
+            volume = root_volume_gib.get(inputs.get("launchTemplate", {}).get("id"), 0)
+            totals["EKS node volumes (gp3)"] += desired * volume * GP3_GB_MONTH
+        elif r.type == "aws:ec2/natGateway:NatGateway":
+            totals["NAT gateways"] += HOURLY["nat-gateway"] * month
+        elif r.type == "aws:ec2/eip:Eip":
+            totals["public IPv4 addresses"] += HOURLY["public-ipv4"] * month
+        elif r.type == "aws:ec2/vpcEndpoint:VpcEndpoint":
+            if inputs.get("vpcEndpointType") == "Interface":
+                azs = len(inputs.get("subnetIds", []))
+                totals["interface endpoints"] += azs * HOURLY["interface-endpoint-az"] * month
+        elif r.type == "aws:kms/key:Key":
+            totals["KMS keys"] += MONTHLY["kms-key"]
+        elif r.type == "aws:secretsmanager/secret:Secret":
+            totals["Secrets Manager"] += MONTHLY["secret"]
+        elif r.type == "aws:rds/cluster:Cluster":
+            scaling = inputs.get("serverlessv2ScalingConfiguration")
+            if scaling:
+                low = scaling.get("minCapacity", 0)
+                hours = AUTO_PAUSE_ACTIVE_HOURS if low == 0 else month
+                totals["Aurora"] += max(low, 0.5) * SERVERLESS_ACU_HOUR * hours
+        elif r.type == "aws:rds/clusterInstance:ClusterInstance":
+            klass = inputs.get("instanceClass", "")
+            if klass != "db.serverless":
+                totals["Aurora"] += _hourly(klass, unpriced) * month
+        elif r.type == "aws:elasticache/replicationGroup:ReplicationGroup":
+            nodes = inputs.get("numCacheClusters", 1)
+            totals["ElastiCache"] += nodes * _hourly(inputs.get("nodeType", ""), unpriced) * month
+        elif r.type == "aws:msk/cluster:Cluster":
+            brokers = inputs.get("numberOfBrokerNodes", 0)
+            info = inputs.get("brokerNodeGroupInfo", {})
+            volume = info.get("storageInfo", {}).get("ebsStorageInfo", {}).get("volumeSize", 0)
+            broker_hour = _hourly(info.get("instanceType", ""), unpriced)
+            totals["MSK"] += brokers * (broker_hour * month + volume * MSK_STORAGE_GB_MONTH)
+
+    lines = [CostLine(item, round(usd, 2)) for item, usd in sorted(totals.items()) if usd]
+    return CostEstimate(lines=lines, unpriced=sorted(set(unpriced)))

@@ -1,0 +1,72 @@
+"""The monthly cost estimate shown by `make plan` and docs/sizing.md."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.cost import HOURLY, HOURS_PER_MONTH, SPOT_FRACTION, estimate
+from infra.mockengine import RecordedResource, Recording
+from tests.conftest import planned
+
+
+def resource(type_: str, inputs: dict, id_: str = "") -> RecordedResource:
+    return RecordedResource(
+        type=type_, name="r", urn=f"urn:{id_ or type_}", parent="", custom=True, inputs=inputs,
+        protect=False, retain_on_delete=False, provider="", ignore_changes=[], id=id_,
+    )  # fmt: skip
+
+
+def node_group(capacity: str) -> Recording:
+    template = resource(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        {"blockDeviceMappings": [{"ebs": {"volumeSize": 50}}]},
+        id_="lt-1",
+    )
+    group = resource(
+        "aws:eks/nodeGroup:NodeGroup",
+        {
+            "scalingConfig": {"desiredSize": 2},
+            "instanceTypes": ["t3.large"],
+            "capacityType": capacity,
+            "launchTemplate": {"id": "lt-1"},
+        },
+    )
+    return Recording([template, group], {}, set())
+
+
+def test_nodes_cost_desired_count_times_price_and_spot_is_discounted():
+    on_demand = {line.item: line.monthly_usd for line in estimate(node_group("ON_DEMAND")).lines}
+    spot = {line.item: line.monthly_usd for line in estimate(node_group("SPOT")).lines}
+    assert on_demand["EKS nodes"] == pytest.approx(2 * HOURLY["t3.large"] * HOURS_PER_MONTH, 0.01)
+    assert spot["EKS nodes"] == pytest.approx(on_demand["EKS nodes"] * SPOT_FRACTION, 0.01)
+    assert on_demand["EKS node volumes (gp3)"] == pytest.approx(2 * 50 * 0.088, 0.01)
+
+
+def test_unknown_instance_types_are_reported_not_guessed():
+    recording = Recording(
+        [resource("aws:rds/clusterInstance:ClusterInstance", {"instanceClass": "db.x9.huge"})],
+        {},
+        set(),
+    )
+    assert estimate(recording).unpriced == ["db.x9.huge"]
+
+
+@pytest.mark.parametrize("env", ["dev", "uat", "prod"])
+def test_every_committed_stack_is_fully_priced_and_above_the_eks_floor(env):
+    cost = estimate(planned(env)[1])
+    assert cost.unpriced == []
+    items = {line.item for line in cost.lines}
+    assert {
+        "EKS control plane",
+        "EKS nodes",
+        "NAT gateways",
+        "Aurora",
+        "ElastiCache",
+        "MSK",
+    } <= items
+    assert cost.total > HOURLY["eks-cluster"] * HOURS_PER_MONTH
+
+
+def test_environments_cost_more_as_they_get_safer():
+    totals = [estimate(planned(env)[1]).total for env in ("dev", "uat", "prod")]
+    assert totals == sorted(totals)
