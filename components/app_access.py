@@ -16,6 +16,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.iam import irsa_trust_policy
+
 KAFKA_CLUSTER_ACTIONS = ("kafka-cluster:Connect", "kafka-cluster:DescribeCluster")
 KAFKA_TOPIC_ACTIONS = (
     "kafka-cluster:DescribeTopic",
@@ -118,25 +120,7 @@ class ApplicationAccessArgs:
 
 def trust_policy(provider_arn: str, issuer: str, namespace: str, service_account: str) -> str:
     """IRSA trust: only `system:serviceaccount:<namespace>:<service_account>` via STS."""
-    issuer = issuer.removeprefix("https://")
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Federated": provider_arn},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
-                        "StringEquals": {
-                            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                            f"{issuer}:aud": "sts.amazonaws.com",
-                        }
-                    },
-                }
-            ],
-        }
-    )
+    return json.dumps(irsa_trust_policy(provider_arn, issuer, namespace, service_account))
 
 
 class ApplicationAccess(pulumi.ComponentResource):

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cidr import TIERS, plan_subnets
+from components.iam import service_trust_policy
 
 # Interface endpoints that let private nodes pull images and get credentials without NAT.
 DEFAULT_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs")
@@ -239,18 +240,7 @@ class Network(pulumi.ComponentResource):
             description="VPC flow logs delivery to CloudWatch Logs",
             assume_role_policy=identity.account_id.apply(
                 lambda account: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                                "Action": "sts:AssumeRole",
-                                # Confused-deputy guard: only flow logs of this account.
-                                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                            }
-                        ],
-                    }
+                    service_trust_policy("vpc-flow-logs.amazonaws.com", account)
                 )
             ),
             opts=opts,

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import service_trust_policy
+
 ABORT_MULTIPART_AFTER_DAYS = 7
 
 
@@ -231,19 +233,7 @@ class Buckets(pulumi.ComponentResource):
             f"{name}-replication",
             description="S3 cross-region replication of the data buckets",
             assume_role_policy=self._account.apply(
-                lambda account: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "s3.amazonaws.com"},
-                                "Action": "sts:AssumeRole",
-                                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                            }
-                        ],
-                    }
-                )
+                lambda account: json.dumps(service_trust_policy("s3.amazonaws.com", account))
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

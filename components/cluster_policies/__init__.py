@@ -17,6 +17,8 @@ import json
 from functools import cache
 from pathlib import Path
 
+from components.iam import irsa_trust_policy
+
 _HERE = Path(__file__).parent
 
 # The controller minor version the committed reference policy belongs to; the chart pinned for
@@ -35,25 +37,7 @@ def alb_controller_policy() -> dict:
     return json.loads(text)
 
 
-def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_account: str) -> dict:
-    """IRSA trust: exactly one service account may assume the role, for the STS audience."""
-    issuer = issuer.removeprefix("https://")
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Federated": provider_arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                        f"{issuer}:aud": "sts.amazonaws.com",
-                    }
-                },
-            }
-        ],
-    }
+__all__ = ["alb_controller_policy", "ebs_csi_kms_policy", "irsa_trust_policy"]
 
 
 def ebs_csi_kms_policy(key_arn: str) -> dict:
