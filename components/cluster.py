@@ -764,6 +764,9 @@ class Cluster(pulumi.ComponentResource):
                         "pod-security.kubernetes.io/enforce": level,
                         "pod-security.kubernetes.io/warn": "restricted",
                         "pod-security.kubernetes.io/audit": "restricted",
+                        # ALB readiness gates: a rolling update waits until new pods are
+                        # healthy in the target group, so rollouts behind the ALB drop nothing.
+                        "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled",
                     },
                 ),
                 opts=pulumi.ResourceOptions(

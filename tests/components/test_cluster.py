@@ -503,6 +503,7 @@ def test_namespaces_are_created_with_pod_security_labels():
     apps = namespaces["apps"].inputs
     assert apps["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
     assert apps["metadata"]["labels"]["pod-security.kubernetes.io/warn"] == "restricted"
+    assert apps["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
     observability = namespaces["observability"].inputs["metadata"]["labels"]
     assert observability["pod-security.kubernetes.io/enforce"] == "privileged"
     kubernetes_validate.validate(apps, "1.35", strict=True)
