@@ -30,6 +30,7 @@ _HEADLINE = {
 }
 
 Connect = Callable[[argparse.Namespace], Ports]
+BranchCheck = Callable[[argparse.Namespace], "str | None"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -105,12 +106,32 @@ def connect(args: argparse.Namespace) -> Ports:
     )
 
 
-def main(argv: Sequence[str] | None = None, connect: Connect = connect) -> int:
+def branch_check(args: argparse.Namespace) -> str | None:
+    """Refuse deploy/promote from a branch the stack does not accept (see branches.py)."""
+    if args.command not in ("deploy", "promote"):
+        return None
+    from infra.release.branches import check_branch
+    from infra.settings import SettingsError
+
+    try:
+        return check_branch(args.stack, args.work_dir)
+    except SettingsError as error:
+        return str(error)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    connect: Connect = connect,
+    branch_check: BranchCheck = branch_check,
+) -> int:
     """Entry point; returns the process exit code (see ExitCode)."""
     try:
         args = build_parser().parse_args(argv)
     except ConfigError as error:
         return _finish(Done(ExitCode.USAGE, str(error)))
+    refusal = branch_check(args)
+    if refusal:
+        return _finish(Done(ExitCode.USAGE, refusal))
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",

@@ -1,0 +1,69 @@
+"""Which git branches may release to a stack (the brief: prod from main only).
+
+The allowed patterns are `platform:app.deployBranches` of the stack's settings (profile
+defaults: `*` for dev/uat, `main` for prod). `deploy` and `promote` check them; `rollback`
+never does — getting back to a known-good colour must always be possible.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+# Where CI systems put the branch of the current build (a detached checkout has no branch).
+CI_BRANCH_VARIABLES = ("GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME", "BRANCH_NAME")
+
+
+def branch_allowed(branch: str | None, patterns: Sequence[str]) -> bool:
+    """True if `branch` matches one of the glob `patterns` (`*` allows any, even unknown)."""
+    if "*" in patterns:
+        return True
+    return branch is not None and any(fnmatchcase(branch, p) for p in patterns)
+
+
+def current_branch(
+    environ: Mapping[str, str] = os.environ,
+    git: Callable[[], str] | None = None,
+) -> str | None:
+    """The branch being released from: CI variables first, then the local checkout."""
+    for variable in CI_BRANCH_VARIABLES:
+        if environ.get(variable):
+            return environ[variable]
+    try:
+        name = (git or _git_branch)()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return None if name in ("", "HEAD") else name
+
+
+def _git_branch() -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "--abbrev-ref", "HEAD"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def allowed_patterns(stack: str, work_dir: Path) -> list[str]:
+    """`platform:app.deployBranches` of the stack, from its validated settings."""
+    from infra.plan import read_stack_config
+    from infra.settings import load_settings
+
+    return load_settings(stack, read_stack_config(stack, work_dir)).app.deploy_branches
+
+
+def check_branch(stack: str, work_dir: Path) -> str | None:
+    """None if releasing from here is allowed, else the reason it is not."""
+    patterns = allowed_patterns(stack, work_dir)
+    branch = current_branch()
+    if branch_allowed(branch, patterns):
+        return None
+    return (
+        f"stack {stack!r} accepts releases only from {', '.join(patterns)} "
+        f"(platform:app.deployBranches); this is {branch or 'an unknown branch'!r}. "
+        "rollback is always allowed."
+    )
