@@ -56,7 +56,8 @@ class CacheArgs:
         slowlog_threshold_us: commands slower than this (microseconds) go to the slow log.
         secret_recovery_days: Secrets Manager recovery window of the auth-token secret (7..30).
         apply_immediately: apply modifications now instead of in the maintenance window.
-        protect: protect + retain the replication group and secret, and take a final snapshot.
+        protect: protect + retain the replication group and secret.
+        final_snapshot: snapshot the cache when the group is deleted; None follows `protect`.
     """
 
     name_prefix: str
@@ -81,6 +82,7 @@ class CacheArgs:
     secret_recovery_days: int = 7
     apply_immediately: bool = False
     protect: bool = False
+    final_snapshot: bool | None = None
 
 
 def validate(name: str, args: CacheArgs) -> None:
@@ -210,7 +212,7 @@ class Cache(pulumi.ComponentResource):
             snapshot_retention_limit=args.snapshot_retention_days,
             snapshot_window=args.snapshot_window,
             maintenance_window=args.maintenance_window,
-            final_snapshot_identifier=f"{group_id}-final" if args.protect else None,
+            final_snapshot_identifier=f"{group_id}-final" if _final_snapshot(args) else None,
             auto_minor_version_upgrade=True,
             apply_immediately=args.apply_immediately,
             log_delivery_configurations=log_delivery,
@@ -231,3 +233,7 @@ class Cache(pulumi.ComponentResource):
                 "securityGroupId": self.security_group_id,
             }
         )
+
+
+def _final_snapshot(args: CacheArgs) -> bool:
+    return args.protect if args.final_snapshot is None else args.final_snapshot

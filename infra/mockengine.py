@@ -115,6 +115,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str, replica_region: str | None = None) -> None:
         self.region = region
         self.replica_region = replica_region
+        self._provider_regions: dict[str, str] = {}  # provider id -> its region
 
     # -- data sources -------------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -143,19 +144,30 @@ class PlatformMocks(pulumi.runtime.Mocks):
     # -- resources ----------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         if args.typ.startswith("pulumi:providers:"):
-            return f"{args.name}-provider-id", dict(args.inputs)
+            provider_id = f"{args.name}-provider-id"
+            if args.inputs.get("region"):
+                self._provider_regions[provider_id] = args.inputs["region"]
+            return provider_id, dict(args.inputs)
         suffix = _short_hash(args.typ, args.name)
         resource_id = _mock_id(args.typ, args.name, suffix)
         outputs = dict(args.inputs)
-        outputs.update(self._cloud_outputs(args.typ, args.name, resource_id, suffix, args.inputs))
+        outputs.update(
+            self._cloud_outputs(
+                args.typ, args.name, resource_id, suffix, args.inputs, args.provider
+            )
+        )
         # Some AWS resources use a natural key as their id (an S3 bucket's id is its name).
         return str(outputs.pop("id", resource_id)), outputs
 
+    def _provider_region(self, provider_ref: str | None) -> str | None:
+        """Region of the provider a resource uses (`provider_ref` is "<urn>::<id>")."""
+        return self._provider_regions.get((provider_ref or "").rsplit("::", 1)[-1])
+
     def _cloud_outputs(
-        self, typ: str, name: str, resource_id: str, suffix: str, inputs: dict
+        self, typ: str, name: str, resource_id: str, suffix: str, inputs: dict, provider: str
     ) -> dict[str, Any]:
         module = typ.split(":")[1].split("/")[0] if ":" in typ else typ
-        region = inputs.get("region") or self.region
+        region = inputs.get("region") or self._provider_region(provider) or self.region
         arn = f"arn:aws:{module}:{region}:{ACCOUNT_ID}:{typ.split(':')[-1].lower()}/{resource_id}"
         outputs: dict[str, Any] = {"arn": arn}
         specific = _TYPE_OUTPUTS.get(typ)

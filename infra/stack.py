@@ -271,6 +271,7 @@ def _cache(settings, network, keys, allowed, opts) -> Cache:
                 network.availability_zones[: config.num_cache_clusters] if config.multi_az else ()
             ),
             snapshot_retention_days=config.snapshot_retention_days,
+            final_snapshot=settings.environment != "dev",  # only dev is disposable
             protect=settings.protect,
         ),
         opts,

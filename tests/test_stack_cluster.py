@@ -1,0 +1,376 @@
+"""Whole-stack EKS properties for dev, uat and prod, asserted over every resource of a type.
+
+The recordings come from running the committed Pulumi.<env>.yaml through the real program
+under the mock engine (tests/conftest.py); expected values come from the validated settings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi.runtime import MockResourceArgs
+
+from components.cluster import ADDON_VERSIONS
+from infra.mockengine import PlatformMocks, RecordedResource, Recording
+
+EKS = "eks:index:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+ADDON = "aws:eks/addon:Addon"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+ROLE = "aws:iam/role:Role"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+
+LOG_TYPES = {"api", "audit", "authenticator", "controllerManager", "scheduler"}
+ADDONS = {"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "eks-pod-identity-agent"}
+SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
+DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+# Kinds that live outside namespaces; everything else in-cluster must name a namespace.
+CLUSTER_SCOPED_KINDS = {
+    "Namespace",
+    "StorageClass",
+    "StorageClassPatch",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "PersistentVolume",
+    "PriorityClass",
+    "IngressClass",
+    "CustomResourceDefinition",
+}
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _eks(recording: Recording) -> RecordedResource:
+    (cluster,) = recording.of_type(EKS)
+    return cluster
+
+
+def _eks_outputs(recording: Recording, settings) -> dict[str, Any]:
+    """What the (mock) cloud answered for the remote eks.Cluster: SG ids, OIDC, kubeconfig.
+
+    pulumi-eks registers no children under mocks, so its outputs are not in the recording;
+    the same deterministic mocks that ran the program reproduce them from type and name.
+    """
+    cluster = _eks(recording)
+    _, outputs = PlatformMocks(settings.region).new_resource(
+        MockResourceArgs(cluster.type, cluster.name, cluster.inputs, custom=cluster.custom)
+    )
+    return outputs
+
+
+def _private_subnet_ids(recording: Recording) -> set[str]:
+    subnets = recording.of_type("aws:ec2/subnet:Subnet")
+    private = {s.id for s in subnets if s.inputs["tags"]["tier"] == "private"}
+    assert private
+    return private
+
+
+def _key_arn(recording: Recording, domain: str) -> str:
+    arn = recording.outputs["kmsKeyArns"][domain]
+    assert arn.startswith("arn:aws:kms:") and ":key/" in arn  # a CMK, not an AWS alias
+    return arn
+
+
+def _dependencies(recording: Recording, resource: RecordedResource) -> set[str]:
+    """URNs `resource` waits for, directly or through the resources it waits for."""
+    index, seen, todo = recording.by_urn(), set(), list(resource.dependencies)
+    while todo:
+        urn = todo.pop()
+        if urn in seen:
+            continue
+        seen.add(urn)
+        if urn in index:
+            todo.extend(index[urn].dependencies)
+    return seen
+
+
+def _trust(role: RecordedResource) -> dict:
+    return json.loads(role.inputs["assumeRolePolicy"])
+
+
+def _irsa_roles(recording: Recording) -> list[RecordedResource]:
+    return [
+        role
+        for role in recording.of_type(ROLE)
+        if any("Federated" in s.get("Principal", {}) for s in _trust(role)["Statement"])
+    ]
+
+
+def _irsa_subject(role: RecordedResource) -> str:
+    (statement,) = _trust(role)["Statement"]
+    (condition,) = statement["Condition"].values()
+    return next(v for k, v in condition.items() if k.endswith(":sub"))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _k8s_kind(resource: RecordedResource) -> str:
+    return resource.type.rsplit(":", 1)[-1]
+
+
+def _in_cluster(recording: Recording) -> list[RecordedResource]:
+    resources = [r for r in recording.resources if r.type.startswith("kubernetes:")]
+    assert resources
+    return resources
+
+
+# -- control plane ----------------------------------------------------------------------------
+def test_secrets_are_encrypted_with_the_cluster_cmk(recording):
+    assert _eks(recording).inputs["encryptionConfigKeyArn"] == _key_arn(recording, "cluster")
+
+
+def test_control_plane_sends_all_five_log_types(recording):
+    assert set(_eks(recording).inputs["enabledClusterLogTypes"]) == LOG_TYPES
+
+
+def test_authentication_mode_is_api_and_oidc_is_on(recording):
+    inputs = _eks(recording).inputs
+    assert inputs["authenticationMode"] == "API"
+    assert inputs["createOidcProvider"] is True
+    assert recording.outputs["oidcProviderArn"].startswith("arn:aws:iam::")
+
+
+def test_private_endpoint_always_and_public_endpoint_only_as_configured(recording, settings):
+    inputs = _eks(recording).inputs
+    assert inputs["endpointPrivateAccess"] is True
+    assert inputs["endpointPublicAccess"] is settings.cluster.endpoint_public_access
+    if settings.environment == "prod":
+        assert inputs["endpointPublicAccess"] is False
+    if not inputs["endpointPublicAccess"]:
+        assert not inputs.get("publicAccessCidrs")
+        return
+    cidrs = inputs["publicAccessCidrs"]
+    assert cidrs and cidrs == settings.cluster.public_access_cidrs
+    if not settings.cluster.allow_public_access_from_anywhere:
+        assert "0.0.0.0/0" not in cidrs
+
+
+def test_control_plane_log_group_exists_first_with_cmk_and_retention(recording, settings):
+    cluster = _eks(recording)
+    name = f"/aws/eks/{cluster.inputs['name']}/cluster"
+    (group,) = [
+        g for g in recording.of_type("aws:cloudwatch/logGroup:LogGroup") if g.inputs["name"] == name
+    ]
+    assert group.inputs["kmsKeyId"] == _key_arn(recording, "logs")
+    assert group.inputs["retentionInDays"] == settings.cluster.log_retention_days
+    # Otherwise EKS creates the group itself, unencrypted and kept forever.
+    assert group.urn in cluster.dependencies
+
+
+def test_upgrade_policy_standard_and_version_from_settings(recording, settings):
+    inputs = _eks(recording).inputs
+    assert inputs["upgradePolicy"] == {"supportType": "STANDARD"}
+    assert inputs["version"] == settings.cluster.version
+
+
+# -- node groups ------------------------------------------------------------------------------
+def _node_groups(recording: Recording, settings) -> dict[str, RecordedResource]:
+    groups = recording.of_type(NODE_GROUP)
+    assert groups
+    by_name = {g.inputs["nodeGroupNamePrefix"].removesuffix("-"): g for g in groups}
+    assert set(by_name) == set(settings.cluster.node_groups)
+    return by_name
+
+
+def _launch_template(recording: Recording, group: RecordedResource) -> RecordedResource:
+    template_id = group.inputs["launchTemplate"]["id"]
+    (template,) = [t for t in recording.of_type(LAUNCH_TEMPLATE) if t.id == template_id]
+    return template
+
+
+def test_every_node_group_is_al2023_in_the_private_subnets_sized_by_settings(recording, settings):
+    private = _private_subnet_ids(recording)
+    for name, group in _node_groups(recording, settings).items():
+        spec = settings.cluster.node_groups[name]
+        inputs = group.inputs
+        assert inputs["amiType"].startswith("AL2023_"), name
+        assert inputs["version"] == settings.cluster.version, name
+        assert set(inputs["subnetIds"]) == private, name
+        assert inputs["scalingConfig"] == {
+            "minSize": spec.min_size,
+            "maxSize": spec.max_size,
+            "desiredSize": spec.desired_size,
+        }, name
+        assert inputs["instanceTypes"] == spec.instance_types, name
+
+
+def test_every_node_launch_template_requires_imdsv2_encrypts_gp3_and_has_no_public_ip(
+    recording, settings
+):
+    key = _key_arn(recording, "cluster")
+    node_sg = _eks_outputs(recording, settings)["nodeSecurityGroupId"]
+    for name, group in _node_groups(recording, settings).items():
+        template = _launch_template(recording, group).inputs
+        metadata = template["metadataOptions"]
+        assert metadata["httpTokens"] == "required", name
+        assert metadata["httpPutResponseHopLimit"] == settings.cluster.imds_hop_limit, name
+        volumes = template["blockDeviceMappings"]
+        assert volumes, name
+        for volume in volumes:
+            ebs = volume["ebs"]
+            assert ebs["volumeType"] == "gp3", name
+            assert ebs["encrypted"] == "true", name
+            assert ebs.get("kmsKeyId") == key, name
+        interfaces = template["networkInterfaces"]
+        assert interfaces, name
+        for interface in interfaces:
+            assert interface["associatePublicIpAddress"] == "false", name
+            assert interface["securityGroups"] == [node_sg], name
+
+
+def test_spot_capacity_only_outside_prod_and_as_configured(recording, settings):
+    groups = _node_groups(recording, settings)
+    for name, group in groups.items():
+        assert group.inputs["capacityType"] == settings.cluster.node_groups[name].capacity_type
+    spot = [n for n, g in groups.items() if g.inputs["capacityType"] == "SPOT"]
+    if settings.environment == "prod":
+        assert spot == []
+    assert spot == [n for n, s in settings.cluster.node_groups.items() if s.capacity_type == "SPOT"]
+
+
+def test_autoscaler_owns_desired_size_exactly_where_autoscaling_is_on(recording, settings):
+    for name, group in _node_groups(recording, settings).items():
+        ignored = "scalingConfig.desiredSize" in group.ignore_changes
+        assert ignored is settings.app.autoscaling, name
+
+
+# -- add-ons and Helm releases ----------------------------------------------------------------
+def test_addons_are_exactly_the_five_with_pinned_builds_for_the_version(recording, settings):
+    addons = {a.inputs["addonName"]: a for a in recording.of_type(ADDON)}
+    assert set(addons) == ADDONS
+    assert len(recording.of_type(ADDON)) == len(ADDONS)
+    for name, addon in addons.items():
+        version = addon.inputs["addonVersion"]
+        assert ADDON_VERSION.match(version), f"{name}: {version}"
+        assert version == ADDON_VERSIONS[settings.cluster.version][name]
+    assert addons["kube-proxy"].inputs["addonVersion"].startswith(f"v{settings.cluster.version}.")
+
+
+def test_coredns_waits_for_every_node_group(recording, settings):
+    (coredns,) = [a for a in recording.of_type(ADDON) if a.inputs["addonName"] == "coredns"]
+    waits_for = _dependencies(recording, coredns)
+    for name, group in _node_groups(recording, settings).items():
+        assert group.urn in waits_for, f"coredns would sit DEGRADED without node group {name}"
+
+
+def test_every_helm_release_is_pinned_from_an_https_repository_with_requests(recording):
+    releases = recording.of_type(RELEASE)
+    assert releases
+    for release in releases:
+        inputs = release.inputs
+        assert SEMVER.match(inputs["version"]), f"{release.name}: {inputs['version']!r}"
+        assert inputs["repositoryOpts"]["repo"].startswith("https://"), release.name
+        requests = inputs["values"].get("resources", {}).get("requests", {})
+        assert requests.get("cpu") and requests.get("memory"), release.name
+
+
+def test_cluster_autoscaler_and_its_role_exist_exactly_where_autoscaling_is_on(recording, settings):
+    releases = [r for r in recording.of_type(RELEASE) if r.inputs["chart"] == "cluster-autoscaler"]
+    roles = [
+        r
+        for r in _irsa_roles(recording)
+        if _irsa_subject(r) == "system:serviceaccount:kube-system:cluster-autoscaler"
+    ]
+    expected = 1 if settings.app.autoscaling else 0
+    assert (len(releases), len(roles)) == (expected, expected)
+    if releases:
+        account = releases[0].inputs["values"]["rbac"]["serviceAccount"]
+        assert account["name"] == "cluster-autoscaler"
+        assert account["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+        # The annotation is that role's ARN (the release waits for the role through it).
+        assert roles[0].urn in _dependencies(recording, releases[0])
+
+
+# -- in-cluster objects -----------------------------------------------------------------------
+def test_default_storage_class_is_encrypted_gp3_with_the_cluster_cmk(recording):
+    classes = recording.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    defaults = [
+        c
+        for c in classes
+        if c.inputs["metadata"].get("annotations", {}).get(DEFAULT_CLASS) == "true"
+    ]
+    assert len(defaults) == 1
+    parameters = defaults[0].inputs["parameters"]
+    assert defaults[0].inputs["provisioner"] == "ebs.csi.aws.com"
+    assert parameters["type"] == "gp3"
+    assert parameters["encrypted"] == "true"
+    assert parameters.get("kmsKeyId") == _key_arn(recording, "cluster")
+    # Nothing else (e.g. EKS's pre-installed gp2) is left claiming to be the default.
+    patches = recording.of_type("kubernetes:storage.k8s.io/v1:StorageClassPatch")
+    assert all(p.inputs["metadata"]["annotations"][DEFAULT_CLASS] == "false" for p in patches)
+
+
+def test_every_configured_namespace_exists(recording, settings):
+    names = {n.inputs["metadata"]["name"] for n in recording.of_type(NAMESPACE)}
+    assert names == set(settings.cluster.namespaces)
+    assert {s.namespace for s in settings.services} <= names
+
+
+def test_no_workload_object_lands_in_the_default_namespace(recording):
+    namespaced = [r for r in _in_cluster(recording) if _k8s_kind(r) not in CLUSTER_SCOPED_KINDS]
+    assert any(r.type == "kubernetes:apps/v1:Deployment" for r in namespaced)
+    for resource in namespaced:
+        if resource.type == RELEASE:
+            namespace = resource.inputs.get("namespace")
+        else:
+            namespace = resource.inputs.get("metadata", {}).get("namespace")
+        # No namespace means the provider's default: `default`.
+        assert namespace and namespace != "default", f"{resource.name} would go to default"
+
+
+def test_every_kubernetes_resource_uses_the_clusters_provider(recording, settings):
+    (provider,) = recording.of_type(K8S_PROVIDER)
+    assert recording.by_urn()[provider.parent].type == "platform:cluster:Cluster"
+    # The provider talks to this stack's cluster, not to an ambient kubeconfig.
+    kubeconfig = _eks_outputs(recording, settings)["kubeconfigJson"]
+    assert json.loads(provider.inputs["kubeconfig"]) == json.loads(kubeconfig)
+    for resource in _in_cluster(recording):
+        assert resource.provider.rsplit("::", 1)[0] == provider.urn, resource.name
+
+
+def test_every_irsa_role_trusts_exactly_one_service_account_with_sub_and_aud(recording, settings):
+    roles = _irsa_roles(recording)
+    # vpc-cni, EBS CSI, load balancer controller, (autoscaler), one per application service.
+    assert len(roles) == 3 + int(settings.app.autoscaling) + len(settings.services)
+    provider_arn = recording.outputs["oidcProviderArn"]
+    issuer = provider_arn.split(":oidc-provider/", 1)[1]
+    for role in roles:
+        (statement,) = _trust(role)["Statement"]
+        assert statement["Effect"] == "Allow"
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Principal"] == {"Federated": provider_arn}, role.name
+        # StringEquals only: a StringLike with wildcards could match other service accounts.
+        assert set(statement["Condition"]) == {"StringEquals"}, role.name
+        assert statement["Condition"]["StringEquals"] == {
+            f"{issuer}:sub": _irsa_subject(role),
+            f"{issuer}:aud": "sts.amazonaws.com",
+        }, role.name
+        assert re.fullmatch(r"system:serviceaccount:[a-z0-9-]+:[a-z0-9-]+", _irsa_subject(role))
+    subjects = [_irsa_subject(r) for r in roles]
+    assert len(set(subjects)) == len(subjects), "two roles for one service account"
+
+
+def test_kubeconfig_is_exported_only_as_a_secret(recording):
+    assert "kubeconfig" in recording.secret_outputs
+    kubeconfig = recording.outputs["kubeconfig"]
+    assert json.loads(kubeconfig)["users"]
+    for key, value in recording.outputs.items():
+        if key in recording.secret_outputs:
+            continue
+        for text in _strings(value):
+            assert kubeconfig not in text, f"output {key} leaks the kubeconfig"
+            assert '"users"' not in text, f"output {key} leaks credentials"
