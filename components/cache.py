@@ -157,7 +157,9 @@ class Cache(pulumi.ComponentResource):
             f"{name}-params",
             name=f"{group_id}-{family}",  # family in the name: major upgrades don't collide
             family=family,
-            description=f"{group_id} {args.engine} {args.engine_version}",
+            # Fixed text: description is force-new, and the name stays the same across minor
+            # versions, so a version in it would make an engine bump collide with itself.
+            description=f"{group_id} {family}",
             parameters=[
                 {"name": "maxmemory-policy", "value": args.maxmemory_policy},
                 {"name": "slowlog-log-slower-than", "value": str(args.slowlog_threshold_us)},

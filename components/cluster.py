@@ -174,6 +174,9 @@ class ClusterArgs:
             Without it `pulumi up` must run where the private endpoint resolves (inside the
             VPC, or over VPN/peering), because it installs the in-cluster resources.
         public_access_cidrs: CIDRs allowed to reach the public endpoint; required with it.
+        private_access_cidrs: CIDRs inside the VPC or reached over VPN/peering that may call
+            the private API endpoint on 443 (where `pulumi up`, CI runners and operators run).
+            The cluster security group admits only the nodes otherwise.
         allow_public_access_from_anywhere: permit `0.0.0.0/0` in `public_access_cidrs`.
         log_retention_days: retention of the control-plane log group (a CloudWatch value).
         imds_hop_limit: IMDSv2 PUT response hop limit on nodes; 1 keeps pods (one hop further)
@@ -214,6 +217,7 @@ class ClusterArgs:
     kubernetes_version: str = KUBERNETES_VERSION
     public_endpoint: bool = False
     public_access_cidrs: Sequence[str] = ()
+    private_access_cidrs: Sequence[pulumi.Input[str]] = ()
     allow_public_access_from_anywhere: bool = False
     log_retention_days: int = 90
     imds_hop_limit: int = 1
@@ -505,10 +509,11 @@ class Cluster(pulumi.ComponentResource):
 
         # Everything in-cluster goes through this provider; it waits for the admin access
         # entries, since the cluster creator has no implicit access.
+        api_rules = self._private_api_access(name, args)
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.eks.kubeconfig_json,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=admin_grants),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*admin_grants, *api_rules]),
         )
         self._namespaces(name, args)
         self._storage_classes(name, args, ebs_csi)
@@ -752,6 +757,24 @@ class Cluster(pulumi.ComponentResource):
         return resource
 
     # -- in-cluster ---------------------------------------------------------------------------
+    def _private_api_access(
+        self, name: str, args: ClusterArgs
+    ) -> list[aws.vpc.SecurityGroupIngressRule]:
+        """HTTPS to the private API endpoint from the named ranges (deployers, CI, VPN)."""
+        return [
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-{index}",
+                security_group_id=self.cluster_security_group_id,
+                description="Kubernetes API (private endpoint) from deployers and operators",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4=cidr,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for index, cidr in enumerate(args.private_access_cidrs)
+        ]
+
     def _namespaces(self, name: str, args: ClusterArgs) -> None:
         self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
         for namespace in args.namespaces:

@@ -69,8 +69,12 @@ class Network(pulumi.ComponentResource):
             raise ValueError(f"nat_gateways {args.nat_gateways!r}; allowed: 'single', 'perAz'")
         child = pulumi.ResourceOptions(parent=self)
         plan = plan_subnets(args.cidr, args.az_count)
+        # Regular zones only (Local/Wavelength zones sort first by name and lack NAT, RDS,
+        # MSK), and no state filter: a zone that is briefly impaired must not shift the index
+        # of every zone after it, which would replace subnets and instances.
         zones = aws.get_availability_zones_output(
-            state="available", opts=pulumi.InvokeOutputOptions(parent=self)
+            filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+            opts=pulumi.InvokeOutputOptions(parent=self),
         )
         self.availability_zones = [zones.names[i] for i in range(args.az_count)]
 

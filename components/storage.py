@@ -79,6 +79,7 @@ class Buckets(pulumi.ComponentResource):
     ) -> None:
         super().__init__("platform:storage:Buckets", name, None, opts)
         self._args = args
+        self._versioning: dict[str, aws.s3.BucketVersioning] = {}  # by bucket resource name
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self._account = identity.account_id
 
@@ -127,7 +128,7 @@ class Buckets(pulumi.ComponentResource):
         aws.s3.BucketOwnershipControls(
             name, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=opts
         )
-        aws.s3.BucketVersioning(
+        self._versioning[name] = aws.s3.BucketVersioning(
             name, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=opts
         )
         default = (
@@ -238,7 +239,7 @@ class Buckets(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         pairs = [(self.buckets[p].arn, destinations[p].arn) for p in self.buckets]
-        aws.iam.RolePolicy(
+        role_policy = aws.iam.RolePolicy(
             f"{name}-replication",
             role=role.id,
             policy=pulumi.Output.all(
@@ -270,7 +271,16 @@ class Buckets(pulumi.ComponentResource):
                         },
                     }
                 ],
-                opts=pulumi.ResourceOptions(parent=source, depends_on=[destinations[purpose]]),
+                # S3 refuses replication until versioning is on at both ends, and the role
+                # must be able to read and write before the first object moves.
+                opts=pulumi.ResourceOptions(
+                    parent=source,
+                    depends_on=[
+                        self._versioning[f"{name}-{purpose}"],
+                        self._versioning[f"{name}-{purpose}-replica"],
+                        role_policy,
+                    ],
+                ),
             )
 
 

@@ -84,6 +84,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
         "streaming": {
             "kafkaVersion": "3.8.x",
+            "zoneCount": 2,
             "brokerCount": 2,
             "brokerInstanceType": "kafka.t3.small",
             "volumeSizeGib": 10,
@@ -153,6 +154,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
         "streaming": {
             "kafkaVersion": "3.8.x",
+            "zoneCount": 2,
             "brokerCount": 2,
             "brokerInstanceType": "kafka.t3.small",
             "volumeSizeGib": 20,
@@ -230,6 +232,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
         "streaming": {
             "kafkaVersion": "3.8.x",
+            "zoneCount": 3,
             "brokerCount": 3,
             "brokerInstanceType": "kafka.m7g.large",
             "volumeSizeGib": 100,

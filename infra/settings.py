@@ -188,6 +188,8 @@ class ClusterSettings(_Model):
     version: str
     endpoint_public_access: bool
     public_access_cidrs: list[str] = Field(default_factory=list)
+    # Beyond the VPC itself (always allowed): VPN or peered ranges that call the private API.
+    private_access_cidrs: list[str] = Field(default_factory=list)
     allow_public_access_from_anywhere: bool = False
     # No implicit creator admin: whoever administers the cluster is named here.
     admin_role_arns: list[str] = Field(min_length=1)
@@ -208,7 +210,7 @@ class ClusterSettings(_Model):
             )
         return value
 
-    @field_validator("public_access_cidrs")
+    @field_validator("public_access_cidrs", "private_access_cidrs")
     @classmethod
     def _cidrs(cls, value: list[str]) -> list[str]:
         import ipaddress
@@ -319,6 +321,9 @@ class StreamingSettings(_Model):
     """`platform:streaming` (MSK provisioned)."""
 
     kafka_version: str
+    # Fixed per stack, not derived from network.azCount: MSK client subnets are force-new, so
+    # adding an AZ to the VPC must not move (replace) the brokers.
+    zone_count: int = Field(ge=2, le=3)
     broker_count: PositiveInt
     broker_instance_type: str
     volume_size_gib: int = Field(ge=1, le=16384)
@@ -482,10 +487,16 @@ class Settings(_Model):
                 )
             if service.allow_plain_http and self.environment == "prod":
                 problems.append(f"services[{index}].allowPlainHttp: not allowed in prod")
-        if self.streaming.broker_count % self.network.az_count:
+        if self.streaming.zone_count > self.network.az_count:
+            problems.append(
+                f"streaming.zoneCount: {self.streaming.zone_count} is more than network.azCount "
+                f"{self.network.az_count}"
+            )
+        if self.streaming.broker_count % self.streaming.zone_count:
             problems.append(
                 f"streaming.brokerCount: {self.streaming.broker_count} is not a multiple of "
-                f"network.azCount {self.network.az_count} (MSK spreads brokers evenly over AZs)"
+                f"streaming.zoneCount {self.streaming.zone_count} (MSK spreads brokers evenly "
+                "over its zones)"
             )
         if self.storage.replica_region:
             try:

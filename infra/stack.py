@@ -188,6 +188,8 @@ def _cluster(settings: Settings, network: Network, keys: Keys, opts) -> Cluster:
             kubernetes_version=config.version,
             public_endpoint=config.endpoint_public_access,
             public_access_cidrs=config.public_access_cidrs,
+            # Deployers and CI runners in the VPC reach the private endpoint (prod's only one).
+            private_access_cidrs=[settings.network.cidr, *config.private_access_cidrs],
             allow_public_access_from_anywhere=config.allow_public_access_from_anywhere,
             log_retention_days=config.log_retention_days,
             imds_hop_limit=config.imds_hop_limit,
@@ -285,7 +287,7 @@ def _streaming(settings, network, keys, allowed, opts) -> Streaming:
         StreamingArgs(
             name_prefix=settings.name_prefix,
             vpc_id=network.vpc_id,
-            subnet_ids=network.subnet_ids["isolated"],
+            subnet_ids=network.subnet_ids["isolated"][: config.zone_count],
             allowed_security_group_ids=allowed,
             kms_key_arn=keys.arns["streaming"],
             logs_kms_key_arn=keys.arns["logs"],
@@ -320,7 +322,10 @@ def _service(
         opts,
         pulumi.ResourceOptions(
             providers={"kubernetes": cluster.provider},
-            depends_on=[cluster.namespaces[service.namespace]],
+            # The load balancer controller's webhooks must be up before Services and the
+            # Ingress are created, and it must outlive the Ingress on destroy (its finalizer
+            # deletes the ALB; without the controller the VPC cannot be deleted).
+            depends_on=[cluster.namespaces[service.namespace], *cluster.releases.values()],
         ),
     )
     access = ApplicationAccess(

@@ -80,9 +80,19 @@ def test_admin_roles_must_be_role_arns():
     assert "are not IAM role ARNs" in error
 
 
-def test_msk_broker_count_must_be_a_multiple_of_the_az_count():
+def test_msk_broker_count_must_be_a_multiple_of_its_zone_count():
     error = rejected("prod", {"platform:streaming": {"brokerCount": 4}})
-    assert "platform:streaming.brokerCount: 4 is not a multiple of network.azCount 3" in error
+    assert "platform:streaming.brokerCount: 4 is not a multiple of streaming.zoneCount 3" in error
+
+
+def test_msk_cannot_use_more_zones_than_the_vpc_has():
+    error = rejected("dev", {"platform:streaming": {"zoneCount": 3, "brokerCount": 3}})
+    assert "platform:streaming.zoneCount: 3 is more than network.azCount 2" in error
+
+
+def test_private_api_cidrs_must_be_cidrs():
+    error = rejected("prod", cluster(privateAccessCidrs=["10.8.0.0/33"]))
+    assert "platform:cluster.privateAccessCidrs" in error and "is not an IPv4 CIDR" in error
 
 
 def test_aurora_min_capacity_above_max():

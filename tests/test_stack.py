@@ -287,3 +287,13 @@ def test_prod_protects_every_stateful_resource_and_dev_stays_disposable(recordin
         assert not any(b.inputs.get("forceDestroy") for b in recording.of_type(BUCKET))
     elif settings.environment == "dev":
         assert not any(r.protect for r in stateful)
+
+
+def test_replication_waits_for_versioning_at_both_ends(recording, settings):
+    configs = recording.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    if not settings.replica_region:
+        return
+    versioning = {v.urn for v in recording.of_type("aws:s3/bucketVersioning:BucketVersioning")}
+    assert configs
+    for config in configs:
+        assert len(versioning & set(config.dependencies)) == 2, config.name

@@ -374,3 +374,31 @@ def test_kubeconfig_is_exported_only_as_a_secret(recording):
         for text in _strings(value):
             assert kubeconfig not in text, f"output {key} leaks the kubeconfig"
             assert '"users"' not in text, f"output {key} leaks credentials"
+
+
+def test_private_api_endpoint_admits_https_from_the_vpc_and_the_provider_waits_for_it(
+    recording, settings
+):
+    rules = [
+        r
+        for r in recording.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.name.startswith("cluster-api-")
+    ]
+    expected = [settings.network.cidr, *settings.cluster.private_access_cidrs]
+    assert sorted(r.inputs["cidrIpv4"] for r in rules) == sorted(expected)
+    assert all((r.inputs["fromPort"], r.inputs["toPort"]) == (443, 443) for r in rules)
+    (provider,) = recording.of_type("pulumi:providers:kubernetes")
+    assert {r.urn for r in rules} <= set(provider.dependencies)
+
+
+def test_application_objects_wait_for_the_load_balancer_controller(recording):
+    (controller,) = [
+        r
+        for r in recording.of_type("kubernetes:helm.sh/v3:Release")
+        if r.inputs["chart"] == "aws-load-balancer-controller"
+    ]
+    ingresses = recording.of_type("kubernetes:networking.k8s.io/v1:Ingress")
+    assert ingresses
+    for ingress in ingresses:
+        chain = [ingress, *recording.ancestors(ingress)]
+        assert any(controller.urn in r.dependencies for r in chain), ingress.name

@@ -420,3 +420,16 @@ def test_application_roles_name_every_resource_they_touch(recording):
             actions = statement["Action"]
             actions = [actions] if isinstance(actions, str) else actions
             assert not any(a == "*" or a.endswith(":*") for a in actions), policy.name
+
+
+def test_adding_an_az_to_the_vpc_leaves_the_msk_brokers_where_they_are():
+    """clientSubnets is force-new: a VPC growing from 2 to 3 AZs must not move the brokers."""
+    from infra.plan import plan, read_stack_config
+
+    config = read_stack_config("uat")
+    grown = {**config, "platform:network": {"azCount": 3}}
+    before = plan("uat", config)[1].one("aws:msk/cluster:Cluster", "streaming-cluster")
+    after = plan("uat", grown)[1].one("aws:msk/cluster:Cluster", "streaming-cluster")
+    subnets = before.inputs["brokerNodeGroupInfo"]["clientSubnets"]
+    assert len(subnets) == 2
+    assert after.inputs["brokerNodeGroupInfo"]["clientSubnets"] == subnets

@@ -180,3 +180,15 @@ def test_invalid_args_fail_before_anything_is_registered(changes, message):
     with pytest.raises(ValueError, match=message):
         run_program(lambda: Cache("cache", args), stack="dev", config=CONFIG)
     assert not [r for r in mockengine.last_run.monitor.recorded if r.type != "pulumi:pulumi:Stack"]
+
+
+def test_a_minor_engine_bump_keeps_the_parameter_group_as_it_is():
+    """Description is force-new and the name is per family: neither may follow the minor."""
+
+    def group(version: str):
+        args = dataclasses.replace(DEV, engine_version=version)
+        rec = run_program(_program(args), stack="test", config=CONFIG)
+        (params,) = rec.of_type("aws:elasticache/parameterGroup:ParameterGroup")
+        return {k: params.inputs[k] for k in ("name", "description", "family")}
+
+    assert group("8.1") == group("8.2")

@@ -122,3 +122,26 @@ def test_cluster_tag_marks_public_and_private_subnets_when_a_cluster_is_named():
 def test_unknown_nat_mode_is_rejected():
     with pytest.raises(ValueError, match="nat_gateways 'none'"):
         network(nat_gateways="none")
+
+
+def test_only_regular_availability_zones_are_considered_whatever_their_state():
+    from infra.mockengine import PlatformMocks
+
+    class Capturing(PlatformMocks):
+        calls: list = []
+
+        def call(self, args):
+            self.calls.append((args.token, args.args))
+            return super().call(args)
+
+    mocks = Capturing("eu-west-1")
+    run_program(
+        lambda: Network("net", NetworkArgs(
+            name_prefix="p", cidr="10.50.0.0/16", az_count=2, nat_gateways="single",
+            flow_log_kms_key_arn=KEY, flow_log_retention_days=30,
+        )),
+        stack="test", config={}, mocks=mocks,
+    )  # fmt: skip
+    (zones,) = [a for t, a in mocks.calls if t.endswith("getAvailabilityZones")]
+    assert zones["filters"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+    assert "state" not in zones
