@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 from infra.mockengine import last_run, run_program
@@ -25,3 +28,15 @@ def rejected(stack: str, config: dict) -> str:
     assert last_run.monitor is not None
     assert last_run.monitor.recorded == [], "validation must fail before any resource exists"
     return str(caught.value)
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string anywhere inside nested dicts and lists (e.g. recorded inputs)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from pulumi.runtime import MockResourceArgs
 
 from components.cluster import ADDON_VERSIONS
 from infra.mockengine import PlatformMocks, RecordedResource, Recording
+from tests.helpers import strings_in
 
 EKS = "eks:index:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -105,17 +105,6 @@ def _irsa_subject(role: RecordedResource) -> str:
     (statement,) = _trust(role)["Statement"]
     (condition,) = statement["Condition"].values()
     return next(v for k, v in condition.items() if k.endswith(":sub"))
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
 
 
 def _k8s_kind(resource: RecordedResource) -> str:
@@ -371,7 +360,7 @@ def test_kubeconfig_is_exported_only_as_a_secret(recording):
     for key, value in recording.outputs.items():
         if key in recording.secret_outputs:
             continue
-        for text in _strings(value):
+        for text in strings_in(value):
             assert kubeconfig not in text, f"output {key} leaks the kubeconfig"
             assert '"users"' not in text, f"output {key} leaks credentials"
 

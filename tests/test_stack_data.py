@@ -7,13 +7,12 @@ expected values come from the validated settings.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
 
 from pulumi.runtime import MockResourceArgs
 
 from components.streaming import SASL_IAM_PORT
 from infra.mockengine import PlatformMocks, RecordedResource, Recording
+from tests.helpers import strings_in
 
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
 RDS_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -92,17 +91,6 @@ def _store_ports(store: RecordedResource) -> set[int]:
     return {store.inputs["port"]}
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 def _cache_auth_token(recording: Recording) -> str:
     """The RandomPassword result, as ElastiCache receives it."""
     password = _one(recording, RANDOM_PASSWORD)
@@ -118,7 +106,7 @@ def _secret_values(recording: Recording) -> set[str]:
     values = {_cache_auth_token(recording)}
     for resource in recording.resources:
         for key in resource.secret_inputs:
-            values.update(s for s in _strings(resource.inputs[key]) if len(s) >= 8)
+            values.update(s for s in strings_in(resource.inputs[key]) if len(s) >= 8)
     return values
 
 
@@ -384,7 +372,7 @@ def test_the_cache_auth_token_is_only_ever_a_secret_input(recording):
     holders = []
     for resource in recording.resources:
         for key, value in resource.inputs.items():
-            if any(token in s for s in _strings(value)):
+            if any(token in s for s in strings_in(value)):
                 holders.append(resource.name)
                 assert key in resource.secret_inputs, f"{resource.name}.{key} holds it in plain"
     # ElastiCache and the Secrets Manager secret version, nothing else.
