@@ -35,6 +35,7 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from components import cluster_policies as policies
+from components.logs import LOG_RETENTION_DAYS
 
 # Pinned to a version in EKS standard support through late 2026 (1.35: until 2027-03-27).
 KUBERNETES_VERSION = "1.35"
@@ -85,10 +86,6 @@ NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnl
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
 TAINT_EFFECTS = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
 RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
-LOG_RETENTION_DAYS = frozenset(
-    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-     2922, 3288, 3653}
-)  # fmt: skip
 
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
 _NODE_GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")

@@ -174,8 +174,8 @@ class Database(pulumi.ComponentResource):
     """Aurora PostgreSQL cluster with its security group, parameter group and backups.
 
     Outputs: `endpoint`, `reader_endpoint`, `port`, `master_secret_arn`,
-    `cluster_resource_id` (for `rds-db:connect` ARNs), `cluster_arn`, `cluster_identifier`,
-    `security_group_id`.
+    `database_name`, `cluster_resource_id` (for `rds-db:connect` ARNs), `cluster_arn`,
+    `cluster_identifier`, `security_group_id`.
     """
 
     def __init__(
@@ -322,6 +322,7 @@ class Database(pulumi.ComponentResource):
         self.endpoint = self.cluster.endpoint
         self.reader_endpoint = self.cluster.reader_endpoint
         self.port = self.cluster.port
+        self.database_name = args.database_name
         self.master_secret_arn = self.cluster.master_user_secrets.apply(
             lambda secrets: secrets[0].secret_arn if secrets else None
         )

@@ -18,6 +18,7 @@ from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -30,17 +31,19 @@ from pydantic.alias_generators import to_camel
 
 from components.cidr import MAX_AZS, parse_vpc_cidr
 from components.cluster import ADDON_VERSIONS
+from components.logs import LOG_RETENTION_DAYS
 from infra.profiles import ENVIRONMENTS, MIN_AZS, PROFILES
 
-__all__ = ["ENVIRONMENTS", "Settings", "SettingsError", "from_pulumi", "load_settings"]
+__all__ = [
+    "ENVIRONMENTS",
+    "LOG_RETENTION_DAYS",
+    "Settings",
+    "SettingsError",
+    "from_pulumi",
+    "load_settings",
+]
 
 NAMESPACE = "platform"
-
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
 
 
 class SettingsError(ValueError):
@@ -67,7 +70,7 @@ def _retention(value: int) -> int:
     return value
 
 
-RetentionDays = Annotated[int, Field(description="CloudWatch Logs retention in days")]
+RetentionDays = Annotated[int, AfterValidator(_retention)]  # CloudWatch Logs retention
 
 
 # --------------------------------------------------------------------------------------------
@@ -87,8 +90,6 @@ class NetworkSettings(_Model):
     def _cidr(cls, value: str) -> str:
         parse_vpc_cidr(value)
         return value
-
-    _flow_retention = field_validator("flow_log_retention_days")(_retention)
 
 
 class KeySettings(_Model):
@@ -198,8 +199,6 @@ class ClusterSettings(_Model):
     node_groups: dict[str, NodeGroupSettings] = Field(min_length=1)
     namespaces: list[str] = Field(default_factory=lambda: ["apps"])
 
-    _log_retention = field_validator("log_retention_days")(_retention)
-
     @field_validator("version")
     @classmethod
     def _version(cls, value: str) -> str:
@@ -267,8 +266,6 @@ class DatabaseSettings(_Model):
     log_retention_days: RetentionDays = 30
     cross_region_backup: bool = False
 
-    _log_retention = field_validator("log_retention_days")(_retention)
-
     @field_validator("engine_version")
     @classmethod
     def _engine(cls, value: str) -> str:
@@ -302,8 +299,6 @@ class CacheSettings(_Model):
     snapshot_retention_days: int = Field(ge=0, le=35)
     log_retention_days: RetentionDays = 30
 
-    _log_retention = field_validator("log_retention_days")(_retention)
-
     @model_validator(mode="after")
     def _checks(self) -> CacheSettings:
         allowed = CACHE_ENGINE_VERSIONS[self.engine]
@@ -331,8 +326,6 @@ class StreamingSettings(_Model):
     storage_target_utilization: int = Field(default=70, ge=10, le=80)
     log_retention_days: RetentionDays = 30
     enhanced_monitoring: Literal["DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER"] = "DEFAULT"
-
-    _log_retention = field_validator("log_retention_days")(_retention)
 
     @field_validator("kafka_version")
     @classmethod

@@ -341,7 +341,7 @@ def _service(
                 endpoint=database.endpoint,
                 reader_endpoint=database.reader_endpoint,
                 port=database.port,
-                database_name="app",
+                database_name=database.database_name,
                 cluster_resource_id=database.cluster_resource_id,
                 user=service.name.replace("-", "_"),  # one IAM-auth database user per service
                 secret_arn=database.master_secret_arn,
