@@ -112,9 +112,8 @@ def _short_hash(*parts: str) -> str:
 class PlatformMocks(pulumi.runtime.Mocks):
     """Answers resource registrations and data-source calls like AWS would, deterministically."""
 
-    def __init__(self, region: str, replica_region: str | None = None) -> None:
+    def __init__(self, region: str) -> None:
         self.region = region
-        self.replica_region = replica_region
         self._provider_regions: dict[str, str] = {}  # provider id -> its region
 
     # -- data sources -------------------------------------------------------------------------
@@ -137,8 +136,6 @@ class PlatformMocks(pulumi.runtime.Mocks):
             names = [f"{region}{letter}" for letter in "abcdef"]
             ids = [f"{region[:3]}{region.split('-')[1][:2]}{i}-az{i}" for i in range(1, 7)]
             return {"names": names, "zoneIds": ids, "id": region}, []
-        if token.startswith("aws:iam/getPolicyDocument"):
-            return {"json": json.dumps(args.args, sort_keys=True), "id": "policy"}, []
         return {}, []
 
     # -- resources ----------------------------------------------------------------------------
@@ -247,13 +244,6 @@ def _eks_cluster_outputs(name, resource_id, suffix, region, inputs):
     }
 
 
-def _aws_eks_cluster_outputs(name, resource_id, suffix, region, inputs):
-    return {
-        "endpoint": f"https://{suffix}.gr7.{region}.eks.amazonaws.com",
-        "name": inputs.get("name") or name,
-    }
-
-
 def _rds_cluster_outputs(name, resource_id, suffix, region, inputs):
     host = f"{name}.cluster-{suffix[:12]}.{region}.rds.amazonaws.com"
     secret = f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:rds!cluster-{suffix}"
@@ -299,13 +289,11 @@ def _launch_template_outputs(name, resource_id, suffix, region, inputs):
 
 _TYPE_OUTPUTS: dict[str, Callable[..., dict[str, Any]]] = {
     "aws:s3/bucket:Bucket": _s3_outputs,
-    "aws:s3/bucketV2:BucketV2": _s3_outputs,
     "aws:iam/role:Role": _iam_role_outputs,
     "aws:iam/policy:Policy": _iam_policy_outputs,
     "aws:cloudwatch/logGroup:LogGroup": _log_group_outputs,
     "aws:kms/key:Key": _kms_outputs,
     "eks:index:Cluster": _eks_cluster_outputs,
-    "aws:eks/cluster:Cluster": _aws_eks_cluster_outputs,
     "aws:rds/cluster:Cluster": _rds_cluster_outputs,
     "aws:elasticache/replicationGroup:ReplicationGroup": _elasticache_outputs,
     "aws:msk/cluster:Cluster": _msk_outputs,
