@@ -39,16 +39,7 @@ def build(settings: Settings) -> None:
     )
     opts = pulumi.ResourceOptions(providers={"aws": primary})
 
-    keys = Keys(
-        "keys",
-        KeysArgs(
-            domains=KEY_DOMAINS,
-            alias_prefix=settings.name_prefix,
-            deletion_window_days=settings.keys.deletion_window_days,
-            protect=settings.protect,
-        ),
-        opts,
-    )
+    keys = _keys("keys", KEY_DOMAINS, settings, primary)
 
     replica = None
     replica_keys = None
@@ -59,16 +50,7 @@ def build(settings: Settings) -> None:
             region=settings.replica_region,
             default_tags={"tags": settings.default_tags()},
         )
-        replica_keys = Keys(
-            "replica-keys",
-            KeysArgs(
-                domains=REPLICA_KEY_DOMAINS,
-                alias_prefix=settings.name_prefix,
-                deletion_window_days=settings.keys.deletion_window_days,
-                protect=settings.protect,
-            ),
-            pulumi.ResourceOptions(providers={"aws": secondary}),
-        )
+        replica_keys = _keys("replica-keys", REPLICA_KEY_DOMAINS, settings, secondary)
         replica = ReplicaArgs(
             provider=secondary,
             region=settings.replica_region,
@@ -170,6 +152,20 @@ def build(settings: Settings) -> None:
             }
             for svc, component, access in services
         },
+    )
+
+
+def _keys(name: str, domains, settings: Settings, provider: aws.Provider) -> Keys:
+    """The data-domain keys of one region (the provider decides which)."""
+    return Keys(
+        name,
+        KeysArgs(
+            domains=domains,
+            alias_prefix=settings.name_prefix,
+            deletion_window_days=settings.keys.deletion_window_days,
+            protect=settings.protect,
+        ),
+        pulumi.ResourceOptions(providers={"aws": provider}),
     )
 
 
