@@ -48,3 +48,18 @@ def test_invalid_config_prints_the_errors_and_exits_non_zero(tmp_path, capsys):
 def test_missing_stack_file_is_a_clear_error(tmp_path, capsys):
     assert main(["qa", "--project-dir", str(tmp_path)]) == 2
     assert "Pulumi.qa.yaml not found" in capsys.readouterr().err
+
+
+def test_plan_shows_the_cluster_its_node_groups_add_ons_and_the_data_stores_with_sizing(capsys):
+    assert main(["prod"]) == 0
+    out = capsys.readouterr().out
+    assert "Cluster 'cluster':" in out
+    assert "      2  aws:eks/nodeGroup:NodeGroup" in out
+    assert "      5  aws:eks/addon:Addon" in out
+    for component in ("Database 'database':", "Cache 'cache':", "Streaming 'streaming':"):
+        assert component in out
+    assert "| EKS 1.35 node groups | system: 3 x m6i.large (3..4); workload: 3 x m6i.large" in out
+    assert "| database | Aurora db.r7g.large: writer + 1 reader(s) |" in out
+    assert "| cache | valkey 8.2, 2 x cache.t4g.medium, multi-AZ |" in out
+    assert "| Kafka (MSK) | 3 x kafka.m7g.large, 100..1000 GiB |" in out
+    assert "total" in out.split("Estimated fixed monthly cost")[1]
