@@ -128,11 +128,12 @@ class PlatformMocks(pulumi.runtime.Mocks):
             }, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        # Like AWS, a data source answers for the region of the provider it is called with.
+        region = self._provider_region(args.provider) or self.region
         if token == "aws:index/getRegion:getRegion":
-            region = args.args.get("region") or self.region
+            region = args.args.get("region") or region
             return {"name": region, "region": region, "id": region}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            region = self.region
             names = [f"{region}{letter}" for letter in "abcdef"]
             ids = [f"{region[:3]}{region.split('-')[1][:2]}{i}-az{i}" for i in range(1, 7)]
             return {"names": names, "zoneIds": ids, "id": region}, []

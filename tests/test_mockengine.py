@@ -48,3 +48,20 @@ def test_secret_outputs_are_marked_and_runs_do_not_leak_into_each_other():
     second = run_program(lambda: None, stack="b", config={"aws:region": "eu-west-1"})
     assert first.secret_outputs == {"hidden"}
     assert second.resources == [] and second.outputs == {}
+
+
+def test_data_sources_answer_for_the_region_of_the_provider_they_are_called_with():
+    def regions():
+        second = aws.Provider("second", region="eu-central-1")
+        here = Holder("here")
+        there = Holder("there", opts=pulumi.ResourceOptions(providers={"aws": second}))
+        for label, parent in (("here", here), ("there", there)):
+            invoke = pulumi.InvokeOutputOptions(parent=parent)
+            pulumi.export(label, aws.get_region_output(opts=invoke).region)
+            zones = aws.get_availability_zones_output(opts=invoke).names
+            pulumi.export(f"{label}-zone", zones[0])
+
+    rec = run_program(regions, stack="t", config={"aws:region": "eu-west-1"})
+    assert rec.outputs["here"] == "eu-west-1"
+    assert rec.outputs["there"] == "eu-central-1"
+    assert rec.outputs["there-zone"].startswith("eu-central-1")

@@ -297,3 +297,23 @@ def test_replication_waits_for_versioning_at_both_ends(recording, settings):
     assert configs
     for config in configs:
         assert len(versioning & set(config.dependencies)) == 2, config.name
+
+
+def test_replica_region_key_policies_name_the_replica_region(recording, settings):
+    """A key in the second region must let that region's services use it, not the primary's."""
+    keys = recording.of_type("aws:kms/key:Key")
+    for key in keys:
+        region = _provider_region(recording, key)
+        statements = json.loads(key.inputs["policy"])["Statement"]
+        services = [
+            service
+            for statement in statements
+            for service in statement.get("Condition", {})
+            .get("StringEquals", {})
+            .get("kms:ViaService", [])
+        ] + [s["Principal"]["Service"] for s in statements if "Service" in s["Principal"]]
+        assert services, key.name
+        assert all(s.endswith(f".{region}.amazonaws.com") for s in services), (key.name, services)
+    regions = {_provider_region(recording, key) for key in keys}
+    expected = {settings.region, settings.replica_region} - {None}
+    assert regions == expected
