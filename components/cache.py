@@ -18,6 +18,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.database import store_security_group
+from components.snapshots import final_snapshot_identifier
 
 ENGINES = ("valkey", "redis")
 # Valkey 8.2 is the newest ElastiCache Valkey 8 minor; parameter group family `valkey8`.
@@ -214,7 +215,9 @@ class Cache(pulumi.ComponentResource):
             snapshot_retention_limit=args.snapshot_retention_days,
             snapshot_window=args.snapshot_window,
             maintenance_window=args.maintenance_window,
-            final_snapshot_identifier=f"{group_id}-final" if _final_snapshot(args) else None,
+            final_snapshot_identifier=(
+                final_snapshot_identifier(self, name, group_id) if _final_snapshot(args) else None
+            ),
             auto_minor_version_upgrade=True,
             apply_immediately=args.apply_immediately,
             log_delivery_configurations=log_delivery,

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.snapshots import final_snapshot_identifier
+
 ENGINE = "aurora-postgresql"
 # Aurora PostgreSQL 17.5: a current minor of the newest Aurora major; supports scaling to 0 ACU.
 DEFAULT_ENGINE_VERSION = "17.5"
@@ -257,7 +259,11 @@ class Database(pulumi.ComponentResource):
             copy_tags_to_snapshot=True,
             deletion_protection=args.deletion_protection or args.protect,
             skip_final_snapshot=args.skip_final_snapshot,
-            final_snapshot_identifier=None if args.skip_final_snapshot else f"{identifier}-final",
+            final_snapshot_identifier=(
+                None
+                if args.skip_final_snapshot
+                else final_snapshot_identifier(self, name, identifier)
+            ),
             delete_automated_backups=not args.protect,
             enabled_cloudwatch_logs_exports=["postgresql"],
             apply_immediately=args.apply_immediately,

@@ -284,6 +284,11 @@ def _random_password_outputs(name, resource_id, suffix, region, inputs):
     return {"result": f"mock-{suffix}"}
 
 
+def _random_id_outputs(name, resource_id, suffix, region, inputs):
+    length = int(inputs.get("byteLength", 8))
+    return {"hex": suffix[: 2 * length], "dec": str(int(suffix[: 2 * length], 16))}
+
+
 def _launch_template_outputs(name, resource_id, suffix, region, inputs):
     return {"latestVersion": 1, "defaultVersion": 1}
 
@@ -301,6 +306,7 @@ _TYPE_OUTPUTS: dict[str, Callable[..., dict[str, Any]]] = {
     "aws:msk/configuration:Configuration": _msk_config_outputs,
     "random:index/randomPassword:RandomPassword": _random_password_outputs,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template_outputs,
+    "random:index/randomId:RandomId": _random_id_outputs,
 }
 
 

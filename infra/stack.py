@@ -235,7 +235,8 @@ def _database(settings, network, keys, allowed, secondary, replica_keys, opts) -
             instance_count=1 + config.reader_count,
             availability_zones=network.availability_zones if provisioned else (),
             backup_retention_days=config.backup_retention_days,
-            deletion_protection=not config.skip_final_snapshot,
+            # Follows the environment's protection: uat and dev must stay destroyable.
+            deletion_protection=settings.protect,
             skip_final_snapshot=config.skip_final_snapshot,
             performance_insights_retention_days=config.performance_insights_retention_days,
             monitoring_interval=config.monitoring_interval,

@@ -7,6 +7,7 @@ expected values come from the validated settings.
 from __future__ import annotations
 
 import json
+import re
 
 from pulumi.runtime import MockResourceArgs
 
@@ -288,6 +289,8 @@ def test_prod_protects_and_retains_every_store_and_instance(recording, settings)
 def test_deletion_protection_and_final_snapshots(recording, settings):
     cluster = _one(recording, RDS_CLUSTER).inputs
     cache = _one(recording, CACHE).inputs
+    # Deletion protection follows the environment's protection: uat must stay destroyable.
+    assert cluster["deletionProtection"] is settings.protect
     # Only dev is disposable: every other environment snapshots its cache on deletion.
     assert bool(cache.get("finalSnapshotIdentifier")) == (settings.environment != "dev")
     if settings.environment == "dev" and settings.database.skip_final_snapshot:
@@ -295,9 +298,30 @@ def test_deletion_protection_and_final_snapshots(recording, settings):
         return
     assert cluster["skipFinalSnapshot"] is False
     assert cluster.get("finalSnapshotIdentifier")
-    assert cluster["deletionProtection"] is True
     if settings.environment == "prod":
         assert cluster["deleteAutomatedBackups"] is False
+
+
+def test_final_snapshot_names_are_unique_per_lifetime_of_the_store(recording):
+    """A fixed `<id>-final` collides on the second destroy; a random part born with the store
+    (a RandomId child of the same component, regenerated when the store is recreated) does not.
+    """
+    stores = [_one(recording, RDS_CLUSTER), _one(recording, CACHE)]
+    for store in stores:
+        snapshot = store.inputs.get("finalSnapshotIdentifier")
+        if not snapshot:
+            continue
+        (random_id,) = [
+            r
+            for r in recording.of_type("random:index/randomId:RandomId")
+            if r.parent == store.parent
+        ]
+        assert random_id.urn in store.dependencies, store.name
+        identifier = store.inputs.get("clusterIdentifier") or store.inputs["replicationGroupId"]
+        assert snapshot.startswith(f"{identifier}-final-"), snapshot
+        suffix = snapshot.removeprefix(f"{identifier}-final-")
+        assert re.fullmatch(r"[0-9a-f]{8}", suffix), snapshot
+        assert random_id.inputs["keepers"] == {"identifier": identifier}
 
 
 def test_backup_retention_follows_settings(recording, settings):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pulumi
 import pytest
@@ -138,7 +139,9 @@ def test_prod_is_multi_az_with_failover_and_protected(prod):
     assert group.inputs["preferredCacheClusterAzs"] == ZONES
     assert group.inputs["snapshotRetentionLimit"] == 7
     assert group.inputs["snapshotWindow"]
-    assert group.inputs["finalSnapshotIdentifier"] == "platform-test-cache-final"
+    assert re.fullmatch(
+        r"platform-test-cache-final-[0-9a-f]{8}", group.inputs["finalSnapshotIdentifier"]
+    )
     assert group.inputs["nodeType"] == "cache.t4g.small"
     assert group.protect and group.retain_on_delete
     secret = prod.one("aws:secretsmanager/secret:Secret", "cache-auth")

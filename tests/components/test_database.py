@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pulumi
 import pulumi_aws as aws
@@ -148,7 +149,9 @@ def test_prod_is_protected_retained_and_keeps_a_final_snapshot(prod):
     assert cluster.protect and cluster.retain_on_delete
     assert cluster.inputs["deletionProtection"] is True
     assert cluster.inputs["skipFinalSnapshot"] is False
-    assert cluster.inputs["finalSnapshotIdentifier"] == "platform-test-db-final"
+    assert re.fullmatch(
+        r"platform-test-db-final-[0-9a-f]{8}", cluster.inputs["finalSnapshotIdentifier"]
+    )
     assert cluster.inputs["deleteAutomatedBackups"] is False
     assert cluster.inputs["copyTagsToSnapshot"] is True
     assert cluster.inputs["backupRetentionPeriod"] == 30
