@@ -4,11 +4,12 @@ Every function returns a plain policy dict (no Pulumi types) so it can be unit-t
 rendered into JSON inside an `apply`.
 
 `aws-load-balancer-controller-iam-policy.json` is the controller's reference policy, byte for
-byte, from kubernetes-sigs/aws-load-balancer-controller `docs/install/iam_policy.json` at commit
-2b150b977b79dcad119243f2e8f3625ea5bb7e81 (the v2.12 line: it has the v2.11 capacity-reservation
-and v2.12 `ModifyIpPools` permissions, not yet the v2.13 `ec2:DescribeRouteTables`). It names
-the commercial `aws` partition. When you bump the controller chart, replace the file with the
-policy of the new tag and update `ALB_CONTROLLER_POLICY_APP_VERSION`.
+byte, from kubernetes-sigs/aws-load-balancer-controller `docs/install/iam_policy.json` at release
+tag v2.12.0 (the controller chart 1.12.0 runs; tag commit ab69d951f7f4). It names the commercial
+`aws` partition. When you bump the controller chart, replace the file with the policy of the
+release tag the new chart's appVersion names (never a branch commit: an untagged commit once
+lacked `SetRulePriorities` and `DescribeIpamPools`, which v2.12 calls) and update
+`ALB_CONTROLLER_POLICY_APP_VERSION`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ _HERE = Path(__file__).parent
 ALB_CONTROLLER_POLICY_APP_VERSION = "v2.12"
 ALB_CONTROLLER_POLICY_SOURCE = (
     "https://github.com/kubernetes-sigs/aws-load-balancer-controller/blob/"
-    "2b150b977b79dcad119243f2e8f3625ea5bb7e81/docs/install/iam_policy.json"
+    "v2.12.0/docs/install/iam_policy.json"
 )
 
 

@@ -556,13 +556,24 @@ def test_load_balancer_controller_uses_irsa_with_the_reference_policy():
 def test_reference_alb_policy_is_the_upstream_document():
     document = cluster_policies.alb_controller_policy()
     actions = {a for s in document["Statement"] for a in s["Action"]}
-    # Markers of the controller version the file belongs to (v2.11 capacity, v2.12 IPAM).
+    # Markers of the controller version the file belongs to (v2.11 capacity, v2.12 IPAM and
+    # rule priorities): v2.12 calls SetRulePriorities on every Ingress rule change and
+    # DescribeIpamPools at start, so a policy without them fails with AccessDenied.
     assert {
         "elasticloadbalancing:DescribeCapacityReservation",
         "elasticloadbalancing:ModifyCapacityReservation",
         "elasticloadbalancing:ModifyIpPools",
+        "elasticloadbalancing:SetRulePriorities",
+        "ec2:DescribeIpamPools",
         "ec2:GetSecurityGroupsForVpc",
     } <= actions
+    # ModifyIpPools is a write: only on load balancers this cluster tagged, never unconditioned.
+    (modify_ip_pools,) = [
+        s for s in document["Statement"] if "elasticloadbalancing:ModifyIpPools" in s["Action"]
+    ]
+    assert "Condition" in modify_ip_pools
+    # The source is a release tag, not a branch commit.
+    assert "/blob/v2.12.0/" in cluster_policies.ALB_CONTROLLER_POLICY_SOURCE
     create_role = document["Statement"][0]
     assert create_role["Condition"] == {
         "StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}
