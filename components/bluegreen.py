@@ -124,8 +124,8 @@ class BlueGreenServiceArgs:
         resources: container requests and limits.
         env_config_map: name of a ConfigMap (the platform ConfigMap) loaded with `envFrom`.
         irsa_role_arn: IAM role for the service account (IRSA). When set, the ServiceAccount
-            carries `eks.amazonaws.com/role-arn` and pods mount the projected token;
-            otherwise no service-account token is mounted at all.
+            carries `eks.amazonaws.com/role-arn` and EKS's pod identity webhook projects the
+            web-identity token; the Kubernetes API token is never mounted either way.
         certificate_arn: ACM certificate for the HTTPS listener. Without it the ALB listens
             on HTTP 80 only (no redirect, no TLS); whether that is acceptable for a given
             environment is the settings layer's decision.

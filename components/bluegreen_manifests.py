@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from components.hardening import container_security_context, pod_security_context
+
 if TYPE_CHECKING:
     from components.bluegreen import BlueGreenServiceArgs
 
@@ -92,7 +94,6 @@ def deployment(args: BlueGreenServiceArgs, color: str) -> dict:
 
 def pod_template(args: BlueGreenServiceArgs, color: str) -> dict:
     tag = args.tags[color]
-    irsa = args.irsa_role_arn is not None
     spread = "DoNotSchedule" if args.zone_spread_strict else "ScheduleAnyway"
     return {
         "metadata": {
@@ -105,18 +106,13 @@ def pod_template(args: BlueGreenServiceArgs, color: str) -> dict:
         },
         "spec": {
             "serviceAccountName": args.service_name,
-            # IRSA's web-identity token is a projected service-account token; otherwise the
-            # pod never needs API credentials, so none are mounted.
-            "automountServiceAccountToken": irsa,
+            # The application never calls the Kubernetes API. IRSA does not need the API token
+            # either: EKS's pod identity webhook projects its own web-identity token (audience
+            # sts.amazonaws.com) into pods whose service account carries the role annotation.
+            "automountServiceAccountToken": False,
             "enableServiceLinks": False,
             "terminationGracePeriodSeconds": args.termination_grace_period_seconds,
-            "securityContext": {
-                "runAsNonRoot": True,
-                "runAsUser": args.run_as_user,
-                "runAsGroup": args.run_as_user,
-                "fsGroup": args.run_as_user,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
+            "securityContext": pod_security_context(args.run_as_user),
             "topologySpreadConstraints": [
                 _spread(args, color, ZONE_KEY, spread),
                 _spread(args, color, HOST_KEY, "ScheduleAnyway"),
@@ -157,14 +153,7 @@ def container(args: BlueGreenServiceArgs, color: str) -> dict:
         "startupProbe": probe | {"periodSeconds": 5, "failureThreshold": 30},
         "livenessProbe": probe | {"periodSeconds": 10, "failureThreshold": 3},
         "readinessProbe": probe | {"periodSeconds": 5, "failureThreshold": 3},
-        "securityContext": {
-            "runAsNonRoot": True,
-            "allowPrivilegeEscalation": False,
-            "privileged": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": container_security_context(),
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
     if args.env_config_map:
@@ -387,7 +376,7 @@ def service_account(args: BlueGreenServiceArgs) -> dict:
         "apiVersion": "v1",
         "kind": "ServiceAccount",
         "metadata": metadata,
-        "automountServiceAccountToken": args.irsa_role_arn is not None,
+        "automountServiceAccountToken": False,  # see pod_template: neither app nor IRSA needs it
     }
 
 

@@ -35,6 +35,7 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from components import cluster_policies as policies
+from components.hardening import NOBODY, container_security_context, pod_security_context
 from components.logs import LOG_RETENTION_DAYS
 
 # Pinned to a version in EKS standard support through late 2026 (1.35: until 2027-03-27).
@@ -78,9 +79,34 @@ CHART_REPOSITORIES = {
     CLUSTER_AUTOSCALER: "https://kubernetes.github.io/autoscaler",
 }
 # Chart 1.12.0 runs controller v2.12.0, matching the committed reference IAM policy; chart
-# 3.13.0 runs metrics-server 0.8.0. Cluster Autoscaler's minor must match Kubernetes'.
+# 3.13.0 runs metrics-server 0.8.0.
 CHART_VERSIONS = {ALB_CONTROLLER: "1.12.0", METRICS_SERVER: "3.13.0"}
-CLUSTER_AUTOSCALER_CHARTS = {"1.33": "9.51.0", "1.34": "9.53.0", "1.35": "9.54.0"}
+
+
+@dataclass(frozen=True)
+class AutoscalerPin:
+    """Cluster Autoscaler chart and image for one Kubernetes minor (the minors must match)."""
+
+    chart: str
+    image_tag: str
+
+
+# The image tag is set explicitly, not left to the chart: charts 9.54.0-9.55.0 say appVersion
+# 1.35.0 but their values.yaml still runs v1.34.2. Each row is the chart's own default image
+# (read from values.yaml at that chart tag), so the pinned pair is one the chart was tested with.
+CLUSTER_AUTOSCALER_PINS = {
+    "1.33": AutoscalerPin(chart="9.51.0", image_tag="v1.33.0"),
+    "1.34": AutoscalerPin(chart="9.53.0", image_tag="v1.34.2"),
+    "1.35": AutoscalerPin(chart="9.59.0", image_tag="v1.35.0"),
+}
+
+# Where each chart takes its pod- and container-level securityContext (the names differ:
+# Cluster Autoscaler's `securityContext` is the *pod* one). Values read at the pinned versions.
+CHART_SECURITY_CONTEXT_KEYS = {
+    ALB_CONTROLLER: ("podSecurityContext", "securityContext"),
+    METRICS_SERVER: ("podSecurityContext", "securityContext"),
+    CLUSTER_AUTOSCALER: ("securityContext", "containerSecurityContext"),
+}
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly")
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
@@ -196,6 +222,12 @@ class ClusterArgs:
         node_ssm_access: attach AmazonSSMManagedInstanceCore to the node role (Session Manager
             shell on nodes; no SSH keys are ever configured).
         service_ipv4_cidr: Kubernetes service CIDR; None lets EKS choose. Creation-time only.
+        egress: resources that give the private subnets their way to AWS APIs and the internet
+            (`Network.egress`: NAT gateways, routes, VPC endpoints). Node groups and the
+            Kubernetes provider depend on them: nodes can only join (pull images, reach STS)
+            once egress exists, and on destroy everything in-cluster — whose Ingress
+            finalizers delete ALBs through the ELB API — goes before egress does. Without it
+            `pulumi destroy` can remove NAT first, leave the ALBs behind and fail on the VPC.
         demote_gp2: annotate EKS's pre-installed gp2 StorageClass as not default (EKS stopped
             marking it default in 1.30, but clusters upgraded from older versions still do).
             Turn off only if the cluster has no gp2 class.
@@ -228,6 +260,7 @@ class ClusterArgs:
     network_policy: bool = True
     node_ssm_access: bool = False
     service_ipv4_cidr: str | None = None
+    egress: Sequence[pulumi.Resource] = ()
     demote_gp2: bool = True
     protect: bool = False
 
@@ -239,8 +272,8 @@ class ClusterArgs:
     def resolved_chart_versions(self) -> dict[str, str]:
         if self.chart_versions is not None:
             return dict(self.chart_versions)
-        autoscaler = CLUSTER_AUTOSCALER_CHARTS.get(self.kubernetes_version)
-        return {**CHART_VERSIONS, **({CLUSTER_AUTOSCALER: autoscaler} if autoscaler else {})}
+        pin = CLUSTER_AUTOSCALER_PINS.get(self.kubernetes_version)
+        return {**CHART_VERSIONS, **({CLUSTER_AUTOSCALER: pin.chart} if pin else {})}
 
 
 @dataclass(frozen=True)
@@ -383,6 +416,15 @@ def _validate_versions(args: ClusterArgs) -> None:
     for chart, version in charts.items():
         if not _CHART_VERSION.match(version):
             _fail(f"chart_versions[{chart}]", version, "exact X.Y.Z (no ranges, no 'latest')")
+    pin = CLUSTER_AUTOSCALER_PINS.get(args.kubernetes_version)
+    if args.cluster_autoscaler and (
+        pin is None or not pin.image_tag.startswith(f"v{args.kubernetes_version}.")
+    ):
+        _fail(
+            "kubernetes_version",
+            args.kubernetes_version,
+            f"a version with a Cluster Autoscaler of the same minor: {sorted(CLUSTER_AUTOSCALER_PINS)}",
+        )
     # The committed controller IAM policy belongs to one controller minor (chart 1.N -> v2.N).
     expected = policies.ALB_CONTROLLER_POLICY_APP_VERSION
     if "v2." + charts[ALB_CONTROLLER].split(".")[1] != expected:
@@ -497,7 +539,9 @@ class Cluster(pulumi.ComponentResource):
             self._addon(name, "kube-proxy", addon_versions),
             self._addon(name, "eks-pod-identity-agent", addon_versions),
         ]
-        self.node_groups = self._node_groups(name, args, [*before_nodes, *node_role_policies])
+        self.node_groups = self._node_groups(
+            name, args, [*before_nodes, *node_role_policies, *args.egress]
+        )
         after_nodes = list(self.node_groups.values())
         coredns = self._addon(name, "coredns", addon_versions, depends_on=after_nodes)
         ebs_csi = self._addon(
@@ -505,12 +549,16 @@ class Cluster(pulumi.ComponentResource):
         )
 
         # Everything in-cluster goes through this provider; it waits for the admin access
-        # entries, since the cluster creator has no implicit access.
+        # entries, since the cluster creator has no implicit access, and for egress, so that
+        # `pulumi destroy` deletes every in-cluster object (and the ALBs their finalizers
+        # remove) before NAT and the endpoints go.
         api_rules = self._private_api_access(name, args)
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.eks.kubeconfig_json,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*admin_grants, *api_rules]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*admin_grants, *api_rules, *args.egress]
+            ),
         )
         self._namespaces(name, args)
         self._storage_classes(name, args, ebs_csi)
@@ -843,6 +891,13 @@ class Cluster(pulumi.ComponentResource):
         charts: Mapping[str, str],
         depends_on: list[pulumi.Resource],
     ) -> None:
+        """The cluster's controllers, in this order (see the module docstring for why):
+
+        1. AWS Load Balancer Controller: its webhooks intercept Pods (readiness gates) and
+           Ingresses cluster-wide with `failurePolicy: Fail`, so it must be running first.
+        2. metrics-server and Cluster Autoscaler, after it: their Services and Pods are then
+           never created while the controller's webhook endpoints have no ready pod.
+        """
         # Pods cannot reach IMDS (hop limit 1), so region and VPC are given explicitly.
         alb_policy = aws.iam.Policy(
             f"{name}-alb-controller",
@@ -857,7 +912,7 @@ class Cluster(pulumi.ComponentResource):
             managed_policy_arns=[alb_policy.arn],
         )
         pdb = {"maxUnavailable": 1} if args.controller_replicas > 1 else {}
-        self._release(
+        alb_controller = self._release(
             name,
             ALB_CONTROLLER,
             charts,
@@ -869,9 +924,14 @@ class Cluster(pulumi.ComponentResource):
                 "serviceAccount": _service_account(ALB_CONTROLLER, alb_role.arn),
                 "podDisruptionBudget": pdb,
                 "resources": _resources("100m", "128Mi", "256Mi"),
+                # Only Ingress is used. The Service mutator (a Fail-closed webhook on every
+                # Service CREATE) would make any Service creation fail whenever the
+                # controller has no ready pod: during install, upgrades and destroy.
+                "enableServiceMutatorWebhook": False,
             },
             depends_on,
         )
+        after_controller = [*depends_on, alb_controller]
         self._release(
             name,
             METRICS_SERVER,
@@ -884,7 +944,7 @@ class Cluster(pulumi.ComponentResource):
                 },
                 "resources": _resources("100m", "200Mi", "400Mi"),
             },
-            depends_on,
+            after_controller,
         )
         if not args.cluster_autoscaler:
             return
@@ -909,13 +969,14 @@ class Cluster(pulumi.ComponentResource):
                 "cloudProvider": "aws",
                 "awsRegion": self._region,
                 "autoDiscovery": {"clusterName": self.cluster_name},
+                "image": {"tag": CLUSTER_AUTOSCALER_PINS[args.kubernetes_version].image_tag},
                 "rbac": {
                     "serviceAccount": _service_account(CLUSTER_AUTOSCALER, autoscaler_role.arn)
                 },
                 "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste"},
                 "resources": _resources("100m", "300Mi", "600Mi"),
             },
-            depends_on,
+            after_controller,
         )
 
     def _release(
@@ -925,21 +986,28 @@ class Cluster(pulumi.ComponentResource):
         versions: Mapping[str, str],
         values: dict,
         depends_on: list[pulumi.Resource],
-    ) -> None:
-        self.releases[chart] = k8s.helm.v3.Release(
+    ) -> k8s.helm.v3.Release:
+        pod_key, container_key = CHART_SECURITY_CONTEXT_KEYS[chart]
+        hardened = {
+            pod_key: pod_security_context(uid=NOBODY),
+            container_key: container_security_context(),
+        }
+        release = k8s.helm.v3.Release(
             f"{name}-{chart}",
             name=chart,
             chart=chart,
             version=versions[chart],
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORIES[chart]),
             namespace="kube-system",
-            values=values,
+            values={**values, **hardened},
             # A failed install or upgrade rolls back instead of leaving a half-applied release.
             atomic=True,
             cleanup_on_fail=True,
             timeout=600,
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=depends_on),
         )
+        self.releases[chart] = release
+        return release
 
     # -- helpers ------------------------------------------------------------------------------
     def service_account_role(

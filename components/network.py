@@ -58,7 +58,10 @@ class Network(pulumi.ComponentResource):
 
     Outputs: `vpc_id`, `vpc_cidr`, `availability_zones`, `subnet_ids[tier]` (lists of ids for
     "public", "private", "isolated"), `db_subnet_group_name`, `cache_subnet_group_name`,
-    `flow_log_group_name`.
+    `flow_log_group_name`, `egress` (the resources that give the private tier its way out:
+    NAT gateways, their routes and associations, VPC endpoints — make anything that needs to
+    reach AWS APIs from the private subnets depend on them, so it is created after and
+    destroyed before them).
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class Network(pulumi.ComponentResource):
                     )
                 )
 
+        self.egress: list[pulumi.Resource] = []
         self._route_tables(name, args, vpc_child)
         self._flow_logs(name, args, vpc_child)
         self._endpoints(name, args, vpc_child)
@@ -203,17 +207,19 @@ class Network(pulumi.ComponentResource):
                 tags={"Name": f"{args.name_prefix}-private-{index}"},
                 opts=opts,
             )
-            aws.ec2.Route(
+            route = aws.ec2.Route(
                 f"{name}-private-{index}-nat",
                 route_table_id=table.id,
                 destination_cidr_block="0.0.0.0/0",
                 nat_gateway_id=self.nat_gateways[index % nat_count].id,
                 opts=opts,
             )
-            aws.ec2.RouteTableAssociation(
+            association = aws.ec2.RouteTableAssociation(
                 f"{name}-private-{index}", subnet_id=subnet.id, route_table_id=table.id, opts=opts
             )
             self.private_route_tables.append(table)
+            self.egress += [route, association]
+        self.egress += self.nat_gateways
 
         # Isolated tier: local routes only (plus the S3 gateway endpoint added below).
         self.isolated_route_table = aws.ec2.RouteTable(
@@ -286,7 +292,7 @@ class Network(pulumi.ComponentResource):
     def _endpoints(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions) -> None:
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
         # Gateway endpoint: free, and the isolated tier's only way to reach S3 (backups).
-        aws.ec2.VpcEndpoint(
+        s3 = aws.ec2.VpcEndpoint(
             f"{name}-s3",
             vpc_id=self.vpc.id,
             service_name=region.region.apply(lambda r: f"com.amazonaws.{r}.s3"),
@@ -294,6 +300,7 @@ class Network(pulumi.ComponentResource):
             route_table_ids=[t.id for t in [*self.private_route_tables, self.isolated_route_table]],
             opts=opts,
         )
+        self.egress.append(s3)
         if not args.interface_endpoints or not args.interface_endpoint_services:
             return
         endpoint_sg = aws.ec2.SecurityGroup(
@@ -313,7 +320,7 @@ class Network(pulumi.ComponentResource):
             opts=opts,
         )
         for service in args.interface_endpoint_services:
-            aws.ec2.VpcEndpoint(
+            endpoint = aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=self.vpc.id,
                 service_name=region.region.apply(lambda r, s=service: f"com.amazonaws.{r}.{s}"),
@@ -323,6 +330,7 @@ class Network(pulumi.ComponentResource):
                 security_group_ids=[endpoint_sg.id],
                 opts=opts,
             )
+            self.egress.append(endpoint)
 
 
 def _subnet_tags(args: NetworkArgs, tier: str, index: int) -> dict[str, str]:

@@ -190,6 +190,7 @@ def _cluster(settings: Settings, network: Network, keys: Keys, opts) -> Cluster:
             log_retention_days=config.log_retention_days,
             imds_hop_limit=config.imds_hop_limit,
             cluster_autoscaler=settings.app.autoscaling,
+            egress=network.egress,
             namespaces=config.namespaces,
             node_groups=[
                 NodeGroupSpec(

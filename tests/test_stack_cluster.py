@@ -12,7 +12,8 @@ from typing import Any
 
 from pulumi.runtime import MockResourceArgs
 
-from components.cluster import ADDON_VERSIONS
+from components.cluster import ADDON_VERSIONS, CHART_SECURITY_CONTEXT_KEYS
+from components.hardening import is_hardened_pod
 from infra.mockengine import PlatformMocks, RecordedResource, Recording
 from tests.helpers import strings_in
 
@@ -391,3 +392,60 @@ def test_application_objects_wait_for_the_load_balancer_controller(recording):
     for ingress in ingresses:
         chain = [ingress, *recording.ancestors(ingress)]
         assert any(controller.urn in r.dependencies for r in chain), ingress.name
+
+
+# -- install and destroy order ----------------------------------------------------------------
+def _release(recording: Recording, chart: str) -> RecordedResource | None:
+    found = [r for r in recording.of_type(RELEASE) if r.inputs["chart"] == chart]
+    return found[0] if found else None
+
+
+def test_every_later_release_waits_for_the_load_balancer_controller_whose_service_webhook_is_off(
+    recording,
+):
+    """The controller's webhooks are Fail-closed: nothing else may race its first ready pod."""
+    controller = _release(recording, "aws-load-balancer-controller")
+    assert controller is not None
+    assert controller.inputs["values"]["enableServiceMutatorWebhook"] is False
+    for release in recording.of_type(RELEASE):
+        if release is controller:
+            continue
+        assert controller.urn in _dependencies(recording, release), release.name
+
+
+def test_cluster_autoscaler_image_minor_equals_the_cluster_minor(recording, settings):
+    release = _release(recording, "cluster-autoscaler")
+    if release is None:
+        assert not settings.app.autoscaling
+        return
+    tag = release.inputs["values"]["image"]["tag"]
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", tag), tag
+    assert tag.startswith(f"v{settings.cluster.version}."), (tag, settings.cluster.version)
+
+
+def test_every_cluster_add_on_chart_runs_hardened_pods(recording):
+    """Non-root, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp and
+    a read-only root filesystem, through the keys each chart really reads at its pinned version."""
+    for release in recording.of_type(RELEASE):
+        chart = release.inputs["chart"]
+        if chart not in CHART_SECURITY_CONTEXT_KEYS:
+            continue
+        pod_key, container_key = CHART_SECURITY_CONTEXT_KEYS[chart]
+        values = release.inputs["values"]
+        assert is_hardened_pod(values[pod_key], values[container_key]), chart
+
+
+def test_in_cluster_layer_is_destroyed_before_the_networks_egress(recording):
+    """On destroy the Ingress finalizer deletes ALBs through the ELB API, so NAT, private routes
+    and endpoints must outlive everything in the cluster; on create, nodes need them to join."""
+    egress = {
+        r.urn
+        for r in recording.resources
+        if r.type in ("aws:ec2/natGateway:NatGateway", "aws:ec2/vpcEndpoint:VpcEndpoint")
+        or (r.type == "aws:ec2/route:Route" and r.inputs.get("natGatewayId"))
+    }
+    assert egress
+    (provider,) = recording.of_type(K8S_PROVIDER)
+    assert egress <= _dependencies(recording, provider)
+    for group in recording.of_type(NODE_GROUP):
+        assert egress <= _dependencies(recording, group), group.name

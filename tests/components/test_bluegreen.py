@@ -192,7 +192,9 @@ def test_prod_spreads_strictly_across_zones(prod):
         assert (zone["topologyKey"], zone["whenUnsatisfiable"]) == (m.ZONE_KEY, "DoNotSchedule")
 
 
-def test_service_account_gets_irsa_role_and_token_only_with_a_role(plain, prod):
+def test_no_pod_mounts_an_api_token_and_irsa_comes_from_the_annotation(plain, prod):
+    """IRSA's web-identity token is projected by EKS's pod identity webhook from the service
+    account's role annotation; the Kubernetes API token is never needed, with or without it."""
     sa = plain.one(SA, "web-serviceaccount").inputs
     assert sa["automountServiceAccountToken"] is False
     assert "annotations" not in sa["metadata"]
@@ -200,9 +202,10 @@ def test_service_account_gets_irsa_role_and_token_only_with_a_role(plain, prod):
     sa = prod.one(SA, "web-serviceaccount").inputs
     assert sa["metadata"]["name"] == "web"
     assert sa["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": ROLE}
-    assert sa["automountServiceAccountToken"] is True
-    for color in m.COLORS:
-        assert pod_spec(prod, color)["automountServiceAccountToken"] is True
+    assert sa["automountServiceAccountToken"] is False
+    for rec in (plain, prod):
+        for color in m.COLORS:
+            assert pod_spec(rec, color)["automountServiceAccountToken"] is False
 
 
 def test_services_select_colours_stable_follows_active_preview_follows_idle(plain, prod):

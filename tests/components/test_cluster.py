@@ -587,7 +587,8 @@ def test_cluster_autoscaler_release_and_role_exist_exactly_when_enabled():
     assert not [r for r in dev().rec.of_type("aws:iam/role:Role") if "autoscaler" in r.name]
     run = prod()
     release = _releases(run)["cluster-autoscaler"].inputs
-    assert release["version"] == "9.54.0"  # Cluster Autoscaler 1.35 for Kubernetes 1.35
+    assert release["version"] == "9.59.0"  # its default image is v1.35.0 (9.54.0 ran v1.34.2)
+    assert release["values"]["image"] == {"tag": "v1.35.0"}
     values = release["values"]
     assert values["autoDiscovery"] == {"clusterName": "platform-test"}
     assert values["awsRegion"] == "eu-west-1"
@@ -671,3 +672,25 @@ def test_other_supported_versions_have_matching_pins():
         args = dataclasses.replace(DEV, kubernetes_version=version)
         assert args.resolved_addon_versions()["kube-proxy"].startswith(f"v{version}.")
         assert args.resolved_chart_versions()["cluster-autoscaler"]
+
+
+def test_every_autoscaler_pin_runs_the_image_of_its_kubernetes_minor():
+    from components.cluster import ADDON_VERSIONS, CLUSTER_AUTOSCALER_PINS
+
+    assert set(CLUSTER_AUTOSCALER_PINS) == set(ADDON_VERSIONS)
+    for version, pin in CLUSTER_AUTOSCALER_PINS.items():
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", pin.image_tag), pin
+        assert pin.image_tag.startswith(f"v{version}."), (version, pin)
+        assert re.fullmatch(r"\d+\.\d+\.\d+", pin.chart), pin
+
+
+def test_the_release_installs_the_pinned_autoscaler_image_for_the_cluster_version():
+    for version in ("1.33", "1.34", "1.35"):
+        args = dataclasses.replace(PROD, kubernetes_version=version)
+        rec = run_program(lambda a=args: Cluster("cluster", a), stack="test", config=CONFIG)
+        (release,) = [
+            r
+            for r in rec.of_type("kubernetes:helm.sh/v3:Release")
+            if r.inputs["chart"] == "cluster-autoscaler"
+        ]
+        assert release.inputs["values"]["image"]["tag"].startswith(f"v{version}.")
