@@ -423,7 +423,7 @@ def _validate_versions(args: ClusterArgs) -> None:
         _fail(
             "kubernetes_version",
             args.kubernetes_version,
-            f"a version with a Cluster Autoscaler of the same minor: {sorted(CLUSTER_AUTOSCALER_PINS)}",
+            f"one with a Cluster Autoscaler of its minor: {sorted(CLUSTER_AUTOSCALER_PINS)}",
         )
     # The committed controller IAM policy belongs to one controller minor (chart 1.N -> v2.N).
     expected = policies.ALB_CONTROLLER_POLICY_APP_VERSION
