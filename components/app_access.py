@@ -1,22 +1,27 @@
 """Wiring from the data stores to the application: a ConfigMap and an IRSA role.
 
-The ConfigMap holds only non-secret connection details (hosts, ports, secret ARNs, bootstrap
-brokers, region) for `envFrom`. Secrets stay in Secrets Manager; the application reads them
-with its own IAM role, assumed through the cluster's OIDC provider by exactly one service
-account. The role's policy names each resource it may touch: the connection secrets and
-their keys, one database user, and one MSK cluster's topics and groups — no `*` resources.
+The ConfigMap holds only non-secret connection details (hosts, ports, the cache's token
+secret ARN, bootstrap brokers, topic names, region) for `envFrom`. The application
+authenticates with its own IAM role, assumed through the cluster's OIDC provider by exactly one
+service account: to PostgreSQL with IAM database authentication as its own login (never with
+the master password, which belongs to administrators and the login bootstrap alone), to the
+cache with the AUTH token it reads from Secrets Manager, and to Kafka with SASL/IAM. The
+role's policy names each resource it may touch: its database login on the cluster and the
+proxy, the cache token secret and its key, and its own topics and consumer groups on one MSK
+cluster — no `*` resources.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.iam import irsa_trust_policy
+from components.iam import irsa_role
 
 KAFKA_CLUSTER_ACTIONS = ("kafka-cluster:Connect", "kafka-cluster:DescribeCluster")
 KAFKA_TOPIC_ACTIONS = (
@@ -32,16 +37,17 @@ class DatabaseConnection:
     """How the application reaches Aurora.
 
     Attributes:
-        endpoint: writer endpoint host.
-        reader_endpoint: reader endpoint host.
+        endpoint: writer endpoint host of the cluster.
+        reader_endpoint: reader endpoint host (reads go straight to the replicas).
         port: PostgreSQL port.
         database_name: database to connect to.
         cluster_resource_id: cluster resource id (`cluster-...`) for the `rds-db:connect` ARN.
-        user: database user the application logs in as with IAM authentication (created in
-            PostgreSQL with `GRANT rds_iam`).
-        secret_arn: master-user secret to grant read access to; None grants none (IAM
-            authentication needs no password).
-        kms_key_arn: key encrypting `secret_arn`; required with it.
+        user: PostgreSQL login the application uses with IAM authentication (created with
+            `rds_iam` by `DatabaseLogins`); its schema has the same name.
+        proxy_endpoint: RDS Proxy endpoint for writes (connection pooling), or None to write
+            to `endpoint` directly.
+        proxy_resource_id: the proxy's resource id (`prx-...`) for its `rds-db:connect` ARN;
+            required with `proxy_endpoint`.
     """
 
     endpoint: pulumi.Input[str]
@@ -50,8 +56,8 @@ class DatabaseConnection:
     database_name: str
     cluster_resource_id: pulumi.Input[str]
     user: str
-    secret_arn: pulumi.Input[str] | None = None
-    kms_key_arn: pulumi.Input[str] | None = None
+    proxy_endpoint: pulumi.Input[str] | None = None
+    proxy_resource_id: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,12 +88,17 @@ class StreamingConnection:
         cluster_name: MSK cluster name (part of topic and group ARNs).
         cluster_uuid: MSK cluster UUID (part of topic and group ARNs).
         bootstrap_brokers: SASL/IAM bootstrap brokers (`host:9098,...`).
+        topics: the topics this application owns; it may read and write exactly these.
+        consumer_group_prefix: consumer group ids the application may use start with this
+            (its service name), so two services never share or reset each other's offsets.
     """
 
     cluster_arn: pulumi.Input[str]
     cluster_name: pulumi.Input[str]
     cluster_uuid: pulumi.Input[str]
     bootstrap_brokers: pulumi.Input[str]
+    topics: Sequence[str] = ()
+    consumer_group_prefix: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,7 +119,7 @@ class ApplicationAccessArgs:
     """
 
     k8s_provider: pulumi.ProviderResource
-    namespace: pulumi.Input[str]
+    namespace: str
     service_account: str
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer: pulumi.Input[str]
@@ -116,11 +127,6 @@ class ApplicationAccessArgs:
     database: DatabaseConnection | None = None
     cache: CacheConnection | None = None
     streaming: StreamingConnection | None = None
-
-
-def trust_policy(provider_arn: str, issuer: str, namespace: str, service_account: str) -> str:
-    """IRSA trust: only `system:serviceaccount:<namespace>:<service_account>` via STS."""
-    return json.dumps(irsa_trust_policy(provider_arn, issuer, namespace, service_account))
 
 
 class ApplicationAccess(pulumi.ComponentResource):
@@ -133,32 +139,28 @@ class ApplicationAccess(pulumi.ComponentResource):
         self, name: str, args: ApplicationAccessArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         db = args.database
-        if db is not None and (db.secret_arn is None) != (db.kms_key_arn is None):
-            raise ValueError("database.secret_arn and database.kms_key_arn go together")
+        if db is not None and (db.proxy_endpoint is None) != (db.proxy_resource_id is None):
+            raise ValueError("database.proxy_endpoint and database.proxy_resource_id go together")
         super().__init__("platform:app_access:ApplicationAccess", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id
         region = aws.get_region_output(opts=invoke).region
         partition = aws.get_partition_output(opts=invoke).partition
 
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            description=f"IRSA role of service account {args.service_account}",
-            assume_role_policy=pulumi.Output.all(
-                args.oidc_provider_arn, args.oidc_issuer, args.namespace
-            ).apply(lambda v: trust_policy(v[0], v[1], v[2], args.service_account)),
-            opts=child,
-        )
+        policies = {}
         if args.database or args.cache or args.streaming:
-            aws.iam.RolePolicy(
-                f"{name}-data-access",
-                role=self.role.id,
-                policy=pulumi.Output.all(
-                    partition, region, account, pulumi.Output.from_input(_policy_inputs(args))
-                ).apply(lambda v: json.dumps(access_policy(*v))),
-                opts=child,
-            )
+            policies["data-access"] = pulumi.Output.all(
+                partition, region, account, pulumi.Output.from_input(_policy_inputs(args))
+            ).apply(lambda v: json.dumps(access_policy(*v)))
+        self.role = irsa_role(
+            f"{name}-role",
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_issuer=args.oidc_issuer,
+            namespace=args.namespace,
+            service_account=args.service_account,
+            inline_policies=policies,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
         self.config_map = k8s.core.v1.ConfigMap(
             f"{name}-connections",
@@ -168,7 +170,7 @@ class ApplicationAccess(pulumi.ComponentResource):
         )
 
         self.role_arn = self.role.arn
-        self.role_name = self.role.name
+        self.role_name = self.role.role.name
         self.config_map_name = self.config_map.metadata.apply(lambda m: m.name)
         self.register_outputs({"roleArn": self.role_arn, "configMapName": self.config_map_name})
 
@@ -176,76 +178,97 @@ class ApplicationAccess(pulumi.ComponentResource):
 def _policy_inputs(args: ApplicationAccessArgs) -> dict:
     """The resource identifiers the policy needs, as one structure of (future) values."""
     inputs: dict = {}
-    if args.database:
+    if db := args.database:
         inputs["database"] = {
-            "resource_id": args.database.cluster_resource_id,
-            "user": args.database.user,
-            "secret_arn": args.database.secret_arn,
-            "kms_key_arn": args.database.kms_key_arn,
+            "resource_ids": [db.cluster_resource_id]
+            + ([db.proxy_resource_id] if db.proxy_resource_id is not None else []),
+            "user": db.user,
         }
     if args.cache:
         inputs["cache"] = {
             "secret_arn": args.cache.auth_secret_arn,
             "kms_key_arn": args.cache.kms_key_arn,
         }
-    if args.streaming:
+    if msk := args.streaming:
         inputs["streaming"] = {
-            "cluster_arn": args.streaming.cluster_arn,
-            "cluster_name": args.streaming.cluster_name,
-            "cluster_uuid": args.streaming.cluster_uuid,
+            "cluster_arn": msk.cluster_arn,
+            "cluster_name": msk.cluster_name,
+            "cluster_uuid": msk.cluster_uuid,
+            "topics": list(msk.topics),
+            "group_prefix": msk.consumer_group_prefix,
         }
     return inputs
 
 
 def access_policy(partition: str, region: str, account: str, stores: dict) -> dict:
     """Exactly the actions the application needs, each on the resources it needs them on."""
-    secrets = [s["secret_arn"] for s in stores.values() if s.get("secret_arn")]
-    keys = [s["kms_key_arn"] for s in stores.values() if s.get("kms_key_arn")]
     statements: list[dict] = []
-    if secrets:
+    if cache := stores.get("cache"):
         statements.append(
             {
-                "Sid": "ReadConnectionSecrets",
+                "Sid": "ReadCacheAuthToken",
                 "Effect": "Allow",
                 "Action": "secretsmanager:GetSecretValue",
-                "Resource": secrets,
+                "Resource": [cache["secret_arn"]],
             }
         )
         statements.append(
             {
-                "Sid": "DecryptConnectionSecrets",
+                "Sid": "DecryptCacheAuthToken",
                 "Effect": "Allow",
                 "Action": "kms:Decrypt",
-                "Resource": keys,
-                # Only for Secrets Manager reads, not to decrypt arbitrary data with the keys.
+                "Resource": [cache["kms_key_arn"]],
+                # Only for Secrets Manager reads, not to decrypt arbitrary data with the key.
                 "Condition": {
                     "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
                 },
             }
         )
     if db := stores.get("database"):
+        # Its own login, on the cluster (reader endpoint) and on the proxy (writes).
         statements.append(
             {
                 "Sid": "ConnectAsDatabaseUser",
                 "Effect": "Allow",
                 "Action": "rds-db:connect",
-                "Resource": (
-                    f"arn:{partition}:rds-db:{region}:{account}:dbuser:"
-                    f"{db['resource_id']}/{db['user']}"
-                ),
+                "Resource": [
+                    f"arn:{partition}:rds-db:{region}:{account}:dbuser:{resource_id}/{db['user']}"
+                    for resource_id in db["resource_ids"]
+                ],
             }
         )
     if msk := stores.get("streaming"):
         scope = f"{msk['cluster_name']}/{msk['cluster_uuid']}"
         prefix = f"arn:{partition}:kafka:{region}:{account}"
-        for sid, actions, resource in (
-            ("KafkaCluster", KAFKA_CLUSTER_ACTIONS, msk["cluster_arn"]),
-            ("KafkaTopics", KAFKA_TOPIC_ACTIONS, f"{prefix}:topic/{scope}/*"),
-            ("KafkaGroups", KAFKA_GROUP_ACTIONS, f"{prefix}:group/{scope}/*"),
-        ):
+        group = msk["group_prefix"]
+        statements.append(
+            {
+                "Sid": "KafkaCluster",
+                "Effect": "Allow",
+                "Action": list(KAFKA_CLUSTER_ACTIONS),
+                "Resource": msk["cluster_arn"],
+            }
+        )
+        if msk["topics"]:
             statements.append(
-                {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource}
+                {
+                    "Sid": "KafkaOwnTopics",
+                    "Effect": "Allow",
+                    "Action": list(KAFKA_TOPIC_ACTIONS),
+                    "Resource": [f"{prefix}:topic/{scope}/{topic}" for topic in msk["topics"]],
+                }
             )
+        statements.append(
+            {
+                "Sid": "KafkaOwnConsumerGroups",
+                "Effect": "Allow",
+                "Action": list(KAFKA_GROUP_ACTIONS),
+                "Resource": [
+                    f"{prefix}:group/{scope}/{group}",
+                    f"{prefix}:group/{scope}/{group}-*",
+                ],
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -256,16 +279,16 @@ def connection_data(
     data: dict[str, pulumi.Input[str]] = {"AWS_REGION": region}
     if db := args.database:
         data |= {
-            "DB_HOST": db.endpoint,
+            # Writes through the proxy when there is one (pooling); reads to the replicas.
+            "DB_HOST": db.proxy_endpoint if db.proxy_endpoint is not None else db.endpoint,
             "DB_READER_HOST": db.reader_endpoint,
             "DB_PORT": pulumi.Output.from_input(db.port).apply(str),
             "DB_NAME": db.database_name,
             "DB_USER": db.user,
+            "DB_SCHEMA": db.user,
             "DB_AUTH": "iam",
             "DB_SSLMODE": "verify-full",
         }
-        if db.secret_arn is not None:
-            data["DB_MASTER_SECRET_ARN"] = db.secret_arn
     if cache := args.cache:
         data |= {
             "CACHE_HOST": cache.endpoint,
@@ -279,5 +302,7 @@ def connection_data(
             "KAFKA_BOOTSTRAP_SERVERS": msk.bootstrap_brokers,
             "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
             "KAFKA_SASL_MECHANISM": "AWS_MSK_IAM",
+            "KAFKA_TOPICS": ",".join(msk.topics),
+            "KAFKA_CONSUMER_GROUP_PREFIX": msk.consumer_group_prefix,
         }
     return data

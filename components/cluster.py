@@ -36,6 +36,7 @@ import pulumi_kubernetes as k8s
 
 from components import cluster_policies as policies
 from components.hardening import NOBODY, container_security_context, pod_security_context
+from components.iam import IrsaRole, irsa_role
 from components.logs import LOG_RETENTION_DAYS
 
 # Pinned to a version in EKS standard support through late 2026 (1.35: until 2027-03-27).
@@ -213,7 +214,10 @@ class ClusterArgs:
             sizes are then left to it.
         controller_replicas: replicas of the load balancer controller and metrics-server (2
             for availability; 1 is enough for dev).
-        namespaces: namespaces to create for workloads (never `default` or the kube-* ones).
+        namespaces: namespaces to create for workloads (never `default`, the kube-* ones or
+            `system_namespace`).
+        system_namespace: namespace for the platform's own jobs (database login bootstrap);
+            always created, Pod Security `restricted`, no ALB readiness-gate injection.
         namespace_pod_security: namespace -> Pod Security Admission level enforced on it
             (privileged, baseline, restricted); others get `default_pod_security`. `warn` and
             `audit` are always `restricted`.
@@ -255,6 +259,7 @@ class ClusterArgs:
     cluster_autoscaler: bool = False
     controller_replicas: int = 2
     namespaces: Sequence[str] = ()
+    system_namespace: str = "platform-system"
     namespace_pod_security: Mapping[str, str] = field(default_factory=dict)
     default_pod_security: str = "baseline"
     network_policy: bool = True
@@ -274,69 +279,6 @@ class ClusterArgs:
             return dict(self.chart_versions)
         pin = CLUSTER_AUTOSCALER_PINS.get(self.kubernetes_version)
         return {**CHART_VERSIONS, **({CLUSTER_AUTOSCALER: pin.chart} if pin else {})}
-
-
-@dataclass(frozen=True)
-class IrsaRole:
-    """An IAM role for one Kubernetes service account.
-
-    Attributes:
-        role: the `aws.iam.Role`.
-        arn: the role ARN, resolved only after every policy is attached, so a service account
-            annotated with it never starts with a half-empty role.
-    """
-
-    role: aws.iam.Role
-    arn: pulumi.Output[str]
-
-
-def irsa_role(
-    resource_name: str,
-    *,
-    oidc_provider_arn: pulumi.Input[str],
-    oidc_issuer: pulumi.Input[str],
-    namespace: str,
-    service_account: str,
-    inline_policies: Mapping[str, pulumi.Input[str]] | None = None,
-    managed_policy_arns: Sequence[pulumi.Input[str]] = (),
-    opts: pulumi.ResourceOptions | None = None,
-) -> IrsaRole:
-    """Create an IRSA role that only `system:serviceaccount:<namespace>:<service_account>` can
-    assume (`sts:AssumeRoleWithWebIdentity` from the cluster's OIDC provider, audience STS).
-
-    Args:
-        resource_name: Pulumi name of the role; policies are `<resource_name>-<key>`.
-        oidc_provider_arn: `Cluster.oidc_provider_arn`.
-        oidc_issuer: `Cluster.oidc_issuer` (with or without `https://`).
-        namespace: namespace of the service account.
-        service_account: name of the service account (annotate it with `.arn`).
-        inline_policies: label -> policy JSON, attached as inline role policies.
-        managed_policy_arns: managed policies to attach.
-        opts: options of every created resource (pass `parent=` your component).
-    """
-    opts = opts or pulumi.ResourceOptions()
-    trust = pulumi.Output.all(oidc_provider_arn, oidc_issuer).apply(
-        lambda v: json.dumps(policies.irsa_trust_policy(v[0], v[1], namespace, service_account))
-    )
-    role = aws.iam.Role(
-        resource_name,
-        assume_role_policy=trust,
-        description=f"IRSA role of {namespace}/{service_account}",
-        opts=opts,
-    )
-    attached: list[pulumi.Output] = []
-    for label, document in (inline_policies or {}).items():
-        policy = aws.iam.RolePolicy(
-            f"{resource_name}-{label}", role=role.id, policy=document, opts=opts
-        )
-        attached.append(policy.id)
-    for index, arn in enumerate(managed_policy_arns):
-        attachment = aws.iam.RolePolicyAttachment(
-            f"{resource_name}-managed-{index}", role=role.name, policy_arn=arn, opts=opts
-        )
-        attached.append(attachment.id)
-    arn = pulumi.Output.all(role.arn, *attached).apply(lambda v: v[0])
-    return IrsaRole(role=role, arn=arn)
 
 
 def ami_type(instance_types: Sequence[str]) -> str:
@@ -465,6 +407,10 @@ def _validate_node_groups(args: ClusterArgs) -> None:
 
 
 def _validate_namespaces(args: ClusterArgs) -> None:
+    if not _NAMESPACE.match(args.system_namespace) or args.system_namespace in RESERVED_NAMESPACES:
+        _fail("system_namespace", args.system_namespace, "a DNS-1123 label, not a reserved one")
+    if args.system_namespace in args.namespaces:
+        _fail("namespaces", args.system_namespace, "not the platform's system_namespace")
     names = list(args.namespaces)
     if len(set(names)) != len(names):
         _fail("namespaces", names, "unique names")
@@ -500,6 +446,7 @@ class Cluster(pulumi.ComponentResource):
     ) -> None:
         validate(args)  # before registering anything
         super().__init__("platform:cluster:Cluster", name, None, opts)
+        self.args = args
         addon_versions = args.resolved_addon_versions()
         chart_versions = args.resolved_chart_versions()
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)
@@ -824,26 +771,38 @@ class Cluster(pulumi.ComponentResource):
         self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
         for namespace in args.namespaces:
             level = args.namespace_pod_security.get(namespace, args.default_pod_security)
-            self.namespaces[namespace] = k8s.core.v1.Namespace(
-                f"{name}-ns-{namespace}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=namespace,
-                    labels={
-                        "pod-security.kubernetes.io/enforce": level,
-                        "pod-security.kubernetes.io/warn": "restricted",
-                        "pod-security.kubernetes.io/audit": "restricted",
-                        # ALB readiness gates: a rolling update waits until new pods are
-                        # healthy in the target group, so rollouts behind the ALB drop nothing.
-                        "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled",
-                    },
-                ),
-                opts=pulumi.ResourceOptions(
-                    parent=self, provider=self.provider, protect=args.protect
-                ),
+            self.namespaces[namespace] = self._namespace(
+                name,
+                namespace,
+                level,
+                # ALB readiness gates: a rolling update waits until new pods are healthy in the
+                # target group, so rollouts behind the ALB drop nothing.
+                {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"},
+                args.protect,
             )
+        self.system_namespace = self._namespace(
+            name, args.system_namespace, "restricted", {}, args.protect
+        )
         self.namespace_names: dict[str, pulumi.Output[str]] = {
             ns: resource.metadata.name for ns, resource in self.namespaces.items()
         }
+
+    def _namespace(
+        self, name: str, namespace: str, level: str, labels: dict[str, str], protect: bool
+    ) -> k8s.core.v1.Namespace:
+        return k8s.core.v1.Namespace(
+            f"{name}-ns-{namespace}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=namespace,
+                labels={
+                    "pod-security.kubernetes.io/enforce": level,
+                    "pod-security.kubernetes.io/warn": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    **labels,
+                },
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, protect=protect),
+        )
 
     def _storage_classes(self, name: str, args: ClusterArgs, ebs_csi: aws.eks.Addon) -> None:
         in_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider)

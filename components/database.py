@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.database_proxy import DatabaseProxy, DatabaseProxyArgs
 from components.snapshots import final_snapshot_identifier
 
 ENGINE = "aurora-postgresql"
@@ -84,6 +85,10 @@ class DatabaseArgs:
         replica_provider: AWS provider for the second region; its vault receives copies.
         replica_backup_kms_key_arn: key in the second region for the replica vault; required
             with `replica_provider`.
+        proxy: put an RDS Proxy (IAM auth end to end, TLS required) in front of the writer
+            for connection pooling; `proxy_endpoint` is then where applications write.
+        proxy_subnet_ids: subnets of the proxy (the isolated tier, at least two zones).
+        proxy_logins: database logins clients connect as through the proxy.
     """
 
     name_prefix: str
@@ -122,6 +127,9 @@ class DatabaseArgs:
     backup_schedule: str = "cron(0 5 * * ? *)"
     replica_provider: pulumi.ProviderResource | None = None
     replica_backup_kms_key_arn: pulumi.Input[str] | None = None
+    proxy: bool = False
+    proxy_subnet_ids: Sequence[pulumi.Input[str]] = ()
+    proxy_logins: Sequence[str] = ()
 
 
 def validate(name: str, args: DatabaseArgs) -> None:
@@ -165,6 +173,11 @@ def validate(name: str, args: DatabaseArgs) -> None:
         raise ValueError("skip_final_snapshot is for disposable (dev) clusters, not with protect")
     if args.replica_provider is not None and args.replica_backup_kms_key_arn is None:
         raise ValueError("replica_provider needs replica_backup_kms_key_arn for the copy vault")
+    if args.proxy and args.serverless and args.min_capacity == 0:
+        raise ValueError(
+            "proxy with min_capacity 0: the proxy holds connections open, so the cluster would "
+            "never auto-pause; raise min_capacity or turn the proxy off"
+        )
 
 
 def engine_major(version: str) -> str:
@@ -177,7 +190,8 @@ class Database(pulumi.ComponentResource):
 
     Outputs: `endpoint`, `reader_endpoint`, `port`, `master_secret_arn`,
     `database_name`, `cluster_resource_id` (for `rds-db:connect` ARNs), `cluster_arn`,
-    `cluster_identifier`, `security_group_id`.
+    `cluster_identifier`, `security_group_id`, `proxy_endpoint` and `proxy_resource_id`
+    (None without a proxy).
     """
 
     def __init__(
@@ -325,6 +339,27 @@ class Database(pulumi.ComponentResource):
         if args.protect:
             self.backup_plan = self._backup_plan(name, args, partition)
 
+        self.proxy: DatabaseProxy | None = None
+        if args.proxy:
+            self.proxy = DatabaseProxy(
+                f"{name}-proxy",
+                DatabaseProxyArgs(
+                    proxy_name=f"{identifier}-proxy",
+                    vpc_id=args.vpc_id,
+                    subnet_ids=args.proxy_subnet_ids,
+                    allowed_security_group_ids=args.allowed_security_group_ids,
+                    database_security_group_id=self.security_group.id,
+                    cluster_identifier=self.cluster.cluster_identifier,
+                    cluster_resource_id=self.cluster.cluster_resource_id,
+                    logins=args.proxy_logins,
+                    port=args.port,
+                    logs_kms_key_arn=args.logs_kms_key_arn,
+                    log_retention_days=args.log_retention_days,
+                    depends_on=self.instances,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+
         self.endpoint = self.cluster.endpoint
         self.reader_endpoint = self.cluster.reader_endpoint
         self.port = self.cluster.port
@@ -336,9 +371,12 @@ class Database(pulumi.ComponentResource):
         self.cluster_arn = self.cluster.arn
         self.cluster_identifier = self.cluster.cluster_identifier
         self.security_group_id = self.security_group.id
+        self.proxy_endpoint = self.proxy.endpoint if self.proxy else None
+        self.proxy_resource_id = self.proxy.resource_id if self.proxy else None
         self.register_outputs(
             {
                 "endpoint": self.endpoint,
+                "proxyEndpoint": self.proxy_endpoint,
                 "readerEndpoint": self.reader_endpoint,
                 "port": self.port,
                 "masterSecretArn": self.master_secret_arn,

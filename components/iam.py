@@ -1,6 +1,14 @@
-"""IAM trust policies shared by the components (pure functions returning policy dicts)."""
+"""The one IAM room: trust policies (pure functions returning policy dicts) and the IRSA role
+helper every service-account role goes through."""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
 
 
 def service_trust_policy(service_principal: str, account_id: str) -> dict:
@@ -41,3 +49,66 @@ def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_ac
             }
         ],
     }
+
+
+@dataclass(frozen=True)
+class IrsaRole:
+    """An IAM role for one Kubernetes service account.
+
+    Attributes:
+        role: the `aws.iam.Role`.
+        arn: the role ARN, resolved only after every policy is attached, so a service account
+            annotated with it never starts with a half-empty role.
+    """
+
+    role: aws.iam.Role
+    arn: pulumi.Output[str]
+
+
+def irsa_role(
+    resource_name: str,
+    *,
+    oidc_provider_arn: pulumi.Input[str],
+    oidc_issuer: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+    inline_policies: Mapping[str, pulumi.Input[str]] | None = None,
+    managed_policy_arns: Sequence[pulumi.Input[str]] = (),
+    opts: pulumi.ResourceOptions | None = None,
+) -> IrsaRole:
+    """Create an IRSA role that only `system:serviceaccount:<namespace>:<service_account>` can
+    assume (`sts:AssumeRoleWithWebIdentity` from the cluster's OIDC provider, audience STS).
+
+    Args:
+        resource_name: Pulumi name of the role; policies are `<resource_name>-<key>`.
+        oidc_provider_arn: `Cluster.oidc_provider_arn`.
+        oidc_issuer: `Cluster.oidc_issuer` (with or without `https://`).
+        namespace: namespace of the service account.
+        service_account: name of the service account (annotate it with `.arn`).
+        inline_policies: label -> policy JSON, attached as inline role policies.
+        managed_policy_arns: managed policies to attach.
+        opts: options of every created resource (pass `parent=` your component).
+    """
+    opts = opts or pulumi.ResourceOptions()
+    trust = pulumi.Output.all(oidc_provider_arn, oidc_issuer).apply(
+        lambda v: json.dumps(irsa_trust_policy(v[0], v[1], namespace, service_account))
+    )
+    role = aws.iam.Role(
+        resource_name,
+        assume_role_policy=trust,
+        description=f"IRSA role of {namespace}/{service_account}",
+        opts=opts,
+    )
+    attached: list[pulumi.Output] = []
+    for label, document in (inline_policies or {}).items():
+        policy = aws.iam.RolePolicy(
+            f"{resource_name}-{label}", role=role.id, policy=document, opts=opts
+        )
+        attached.append(policy.id)
+    for index, arn in enumerate(managed_policy_arns):
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{resource_name}-managed-{index}", role=role.name, policy_arn=arn, opts=opts
+        )
+        attached.append(attachment.id)
+    arn = pulumi.Output.all(role.arn, *attached).apply(lambda v: v[0])
+    return IrsaRole(role=role, arn=arn)

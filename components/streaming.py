@@ -108,10 +108,21 @@ def validate(name: str, args: StreamingArgs) -> None:
         )
 
 
+def default_replication_factor(broker_count: int) -> int:
+    """Replicas per partition the cluster defaults to: three where there are three brokers."""
+    return min(3, broker_count)
+
+
+def min_insync_replicas(broker_count: int) -> int:
+    """Replicas that must acknowledge an `acks=all` write: 2 once a third broker exists, so
+    one broker can fail (or be patched) without stopping producers."""
+    return 2 if broker_count >= 3 else 1
+
+
 def server_properties(broker_count: int, overrides: Mapping[str, str] | None = None) -> str:
     """Broker `server.properties`: durable defaults that fit `broker_count`."""
-    replication = min(3, broker_count)
-    min_isr = 2 if broker_count >= 3 else 1
+    replication = default_replication_factor(broker_count)
+    min_isr = min_insync_replicas(broker_count)
     props = {
         # Topics are created deliberately (with their own partitions/retention), not by typos.
         "auto.create.topics.enable": "false",

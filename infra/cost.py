@@ -2,8 +2,9 @@
 
 Fixed costs only, at on-demand list prices for eu-west-1 (USD, 730 hours a month): the EKS
 control plane, nodes, NAT gateways and their public IPv4 addresses, interface endpoints,
-KMS keys, secrets, Aurora, ElastiCache and MSK. Usage-based charges — data transfer and NAT
-processing, log ingestion, S3 and snapshot storage, backups — come on top. Prices change:
+KMS keys, secrets, Aurora (and its RDS Proxy), ElastiCache and MSK. Usage-based charges —
+data transfer and NAT processing, log ingestion, S3 and snapshot storage, backups — come on
+top. Prices change:
 update `HOURLY` when they do; an instance type missing from it is reported, not guessed.
 """
 
@@ -20,6 +21,10 @@ SERVERLESS_ACU_HOUR = 0.13
 AUTO_PAUSE_ACTIVE_HOURS = 176  # a dev database that pauses is busy ~8 h on working days
 GP3_GB_MONTH = 0.088
 MSK_STORAGE_GB_MONTH = 0.11
+# RDS Proxy bills per vCPU of the instances behind it (serverless: per ACU, at least 8).
+RDS_PROXY_VCPU_HOUR = 0.015
+RDS_PROXY_MIN_ACUS = 8
+INSTANCE_VCPUS = {"db.t4g.medium": 2, "db.r7g.large": 2, "db.r7g.xlarge": 4}
 
 HOURLY: dict[str, float] = {
     # control plane and networking
@@ -84,6 +89,7 @@ def estimate(recording: Recording) -> CostEstimate:
         for r in recording.of_type("aws:ec2/launchTemplate:LaunchTemplate")
     }
 
+    proxied = bool(recording.of_type("aws:rds/proxy:Proxy"))
     for r in recording.resources:
         inputs = r.inputs
         if r.type == "eks:index:Cluster":
@@ -119,6 +125,15 @@ def estimate(recording: Recording) -> CostEstimate:
             klass = inputs.get("instanceClass", "")
             if klass != "db.serverless":
                 totals["Aurora"] += _hourly(klass, unpriced) * month
+            if proxied:
+                if klass == "db.serverless":
+                    units = RDS_PROXY_MIN_ACUS
+                elif klass in INSTANCE_VCPUS:
+                    units = INSTANCE_VCPUS[klass]
+                else:
+                    unpriced.append(f"{klass} vCPUs")
+                    units = 0
+                totals["RDS Proxy"] += units * RDS_PROXY_VCPU_HOUR * month
         elif r.type == "aws:elasticache/replicationGroup:ReplicationGroup":
             nodes = inputs.get("numCacheClusters", 1)
             totals["ElastiCache"] += nodes * _hourly(inputs.get("nodeType", ""), unpriced) * month

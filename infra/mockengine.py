@@ -257,6 +257,14 @@ def _rds_cluster_outputs(name, resource_id, suffix, region, inputs):
     }
 
 
+def _rds_proxy_outputs(name, resource_id, suffix, region, inputs):
+    proxy_id = f"prx-{suffix}"
+    return {
+        "arn": f"arn:aws:rds:{region}:{ACCOUNT_ID}:db-proxy:{proxy_id}",
+        "endpoint": f"{inputs.get('name') or name}.proxy-{suffix[:12]}.{region}.rds.amazonaws.com",
+    }
+
+
 def _elasticache_outputs(name, resource_id, suffix, region, inputs):
     return {
         "primaryEndpointAddress": f"master.{name}.{suffix[:6]}.{region}.cache.amazonaws.com",
@@ -301,6 +309,7 @@ _TYPE_OUTPUTS: dict[str, Callable[..., dict[str, Any]]] = {
     "aws:kms/key:Key": _kms_outputs,
     "eks:index:Cluster": _eks_cluster_outputs,
     "aws:rds/cluster:Cluster": _rds_cluster_outputs,
+    "aws:rds/proxy:Proxy": _rds_proxy_outputs,
     "aws:elasticache/replicationGroup:ReplicationGroup": _elasticache_outputs,
     "aws:msk/cluster:Cluster": _msk_outputs,
     "aws:msk/configuration:Configuration": _msk_config_outputs,

@@ -31,7 +31,15 @@ from pydantic.alias_generators import to_camel
 
 from components.cidr import MAX_AZS, parse_vpc_cidr
 from components.cluster import ADDON_VERSIONS
+from components.database_logins import login_for_service, login_problems
 from components.logs import LOG_RETENTION_DAYS
+from components.topics import (
+    DEFAULT_PARTITIONS,
+    DEFAULT_RETENTION_HOURS,
+    TopicSpec,
+    colliding_names,
+    topic_problems,
+)
 from infra.profiles import ENVIRONMENTS, MIN_AZS, PROFILES
 
 __all__ = [
@@ -265,6 +273,8 @@ class DatabaseSettings(_Model):
     performance_insights_retention_days: int = 7
     log_retention_days: RetentionDays = 30
     cross_region_backup: bool = False
+    # RDS Proxy (pooling, IAM auth end to end) in front of the writer.
+    proxy: bool = False
 
     @field_validator("engine_version")
     @classmethod
@@ -285,6 +295,11 @@ class DatabaseSettings(_Model):
             raise ValueError("secondsUntilAutoPause: required when minCapacity is 0 (auto-pause)")
         if self.mode == "provisioned" and self.instance_class == "db.serverless":
             raise ValueError("instanceClass: provisioned mode needs a db.* instance class")
+        if self.proxy and self.mode == "serverless" and self.min_capacity == 0:
+            raise ValueError(
+                "proxy: true holds connections open, so a cluster with minCapacity 0 would "
+                "never pause; raise minCapacity or set proxy: false"
+            )
         return self
 
 
@@ -378,6 +393,15 @@ class ServiceTags(_Model):
         return value
 
 
+class TopicSettings(_Model):
+    """One entry of `platform:services[i].topics`: a Kafka topic the service owns."""
+
+    name: str
+    partitions: int = DEFAULT_PARTITIONS
+    replication_factor: int | None = None
+    retention_hours: int = DEFAULT_RETENTION_HOURS
+
+
 class ServiceSettings(_Model):
     """One entry of `platform:services`: a blue-green application service."""
 
@@ -396,6 +420,7 @@ class ServiceSettings(_Model):
     certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:acm:")
     allow_plain_http: bool = False
     hostnames: list[str] = Field(default_factory=list)
+    topics: list[TopicSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _tls(self) -> ServiceSettings:
@@ -472,6 +497,7 @@ class Settings(_Model):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             problems.append(f"services: duplicate service names {duplicates}; names must be unique")
+        problems += self._data_access_problems()
         for index, service in enumerate(self.services):
             if service.namespace not in self.cluster.namespaces:
                 problems.append(
@@ -504,6 +530,27 @@ class Settings(_Model):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _data_access_problems(self) -> list[str]:
+        """Each service's database login and topics, by the components' own rules."""
+        problems = []
+        brokers = self.streaming.broker_count
+        for index, service in enumerate(self.services):
+            for problem in login_problems(login_for_service(service.name)):
+                problems.append(
+                    f"services[{index}].name: {service.name!r} gives database login {problem}"
+                )
+            for t_index, topic in enumerate(service.topics):
+                spec = TopicSpec(owner=service.name, **topic.model_dump())
+                for problem in topic_problems(spec, brokers):
+                    problems.append(f"services[{index}].topics[{t_index}]: {problem}")
+        clashes = colliding_names([t.name for s in self.services for t in s.topics])
+        if clashes:
+            problems.append(
+                f"services[].topics: {clashes} are declared twice or differ only in '.' vs '_' "
+                "(Kafka's metric names cannot tell them apart); topic names are cluster-wide"
+            )
+        return problems
 
     @property
     def name_prefix(self) -> str:

@@ -26,10 +26,11 @@ def _node_groups(settings: Settings) -> str:
 
 def _database(settings: Settings) -> str:
     db = settings.database
+    proxy = ", RDS Proxy" if db.proxy else ""
     if db.mode == "serverless":
         pause = ", pauses when idle" if db.min_capacity == 0 else ""
-        return f"Aurora Serverless v2 {db.min_capacity:g}..{db.max_capacity:g} ACU{pause}"
-    return f"Aurora {db.instance_class}: writer + {db.reader_count} reader(s)"
+        return f"Aurora Serverless v2 {db.min_capacity:g}..{db.max_capacity:g} ACU{pause}{proxy}"
+    return f"Aurora {db.instance_class}: writer + {db.reader_count} reader(s){proxy}"
 
 
 def sizing_rows(settings: Settings, cost: CostEstimate | None = None) -> list[tuple[str, str]]:

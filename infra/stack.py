@@ -20,10 +20,12 @@ from components.bluegreen import BlueGreenService, BlueGreenServiceArgs, Contain
 from components.cache import Cache, CacheArgs
 from components.cluster import Cluster, ClusterArgs, NodeGroupSpec, NodeTaint
 from components.database import Database, DatabaseArgs
+from components.database_logins import DatabaseLogins, DatabaseLoginsArgs, login_for_service
 from components.encryption import Keys, KeysArgs
 from components.network import Network, NetworkArgs
 from components.storage import Buckets, BucketsArgs, ReplicaArgs
 from components.streaming import Streaming, StreamingArgs
+from components.topics import Topics, TopicsArgs, TopicSpec
 from infra.settings import ServiceSettings, Settings
 
 KEY_DOMAINS = ("logs", "storage", "database", "cache", "streaming", "cluster", "backup")
@@ -97,10 +99,28 @@ def build(settings: Settings) -> None:
     database = _database(settings, network, keys, allowed, secondary, replica_keys, opts)
     cache = _cache(settings, network, keys, allowed, opts)
     streaming = _streaming(settings, network, keys, allowed, opts)
+    topics = Topics(
+        "topics",
+        TopicsArgs(
+            cluster_arn=streaming.cluster_arn,
+            broker_count=settings.streaming.broker_count,
+            topics=[
+                TopicSpec(owner=service.name, **topic.model_dump())
+                for service in settings.services
+                for topic in service.topics
+            ],
+            protect=settings.protect,
+        ),
+        opts,
+    )
+    logins = _database_logins(settings, keys, cluster, database, opts)
     services = [
-        _service(settings, network, keys, cluster, database, cache, streaming, service, opts)
+        _service(
+            settings, network, keys, cluster, database, cache, streaming, service, opts,
+            ready=[logins, topics],
+        )
         for service in settings.services
-    ]
+    ]  # fmt: skip
 
     pulumi.export("environment", settings.environment)
     pulumi.export("region", settings.region)
@@ -123,6 +143,8 @@ def build(settings: Settings) -> None:
             "readerEndpoint": database.reader_endpoint,
             "port": database.port,
             "masterSecretArn": database.master_secret_arn,
+            "proxyEndpoint": database.proxy_endpoint,
+            "loginsJob": logins.job_name,
         },
     )
     pulumi.export(
@@ -245,8 +267,44 @@ def _database(settings, network, keys, allowed, secondary, replica_keys, opts) -
             backup_kms_key_arn=keys.arns["backup"] if backup_copy else None,
             replica_provider=secondary if backup_copy else None,
             replica_backup_kms_key_arn=replica_keys.arns["backup"] if backup_copy else None,
+            proxy=config.proxy,
+            proxy_subnet_ids=network.subnet_ids["isolated"],
+            proxy_logins=[login_for_service(s.name) for s in settings.services],
         ),
         opts,
+    )
+
+
+def _database_logins(settings, keys, cluster, database, opts) -> DatabaseLogins:
+    """The bootstrap Job that gives every service its IAM-authenticated database login."""
+    in_cluster = pulumi.ResourceOptions.merge(
+        opts,
+        pulumi.ResourceOptions(
+            providers={"kubernetes": cluster.provider},
+            # The writer must accept connections, and the cluster's webhooks must be serving.
+            depends_on=[
+                cluster.system_namespace,
+                *database.instances,
+                *cluster.releases.values(),
+            ],
+        ),
+    )
+    return DatabaseLogins(
+        "database-logins",
+        DatabaseLoginsArgs(
+            k8s_provider=cluster.provider,
+            namespace=cluster.args.system_namespace,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+            master_secret_arn=database.master_secret_arn,
+            master_secret_kms_key_arn=keys.arns["database"],
+            host=database.endpoint,
+            port=database.port,
+            database_name=database.database_name,
+            logins=[login_for_service(s.name) for s in settings.services],
+            region=settings.region,
+        ),
+        in_cluster,
     )
 
 
@@ -313,8 +371,12 @@ def _service(
     streaming: Streaming,
     service: ServiceSettings,
     opts: pulumi.ResourceOptions,
+    ready: list[pulumi.Resource],
 ):
-    """One blue-green service and its own IRSA role + connection ConfigMap."""
+    """One blue-green service and its own IRSA role + connection ConfigMap.
+
+    `ready` (the database logins and topics) must exist before the service's pods start.
+    """
     # AWS children (the IRSA role) use the tagged AWS provider, in-cluster ones the cluster's.
     in_cluster = pulumi.ResourceOptions.merge(
         opts,
@@ -341,9 +403,9 @@ def _service(
                 port=database.port,
                 database_name=database.database_name,
                 cluster_resource_id=database.cluster_resource_id,
-                user=service.name.replace("-", "_"),  # one IAM-auth database user per service
-                secret_arn=database.master_secret_arn,
-                kms_key_arn=keys.arns["database"],
+                user=login_for_service(service.name),  # one IAM-auth login per service
+                proxy_endpoint=database.proxy_endpoint,
+                proxy_resource_id=database.proxy_resource_id,
             ),
             cache=CacheConnection(
                 endpoint=cache.primary_endpoint,
@@ -357,6 +419,8 @@ def _service(
                 cluster_name=streaming.cluster_name,
                 cluster_uuid=streaming.cluster_uuid,
                 bootstrap_brokers=streaming.bootstrap_brokers,
+                topics=[topic.name for topic in service.topics],
+                consumer_group_prefix=service.name,
             ),
         ),
         in_cluster,
@@ -392,6 +456,8 @@ def _service(
             autoscaling=settings.app.autoscaling,
             zone_spread_strict=settings.environment == "prod",
         ),
-        pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[access])),
+        pulumi.ResourceOptions.merge(
+            in_cluster, pulumi.ResourceOptions(depends_on=[access, *ready])
+        ),
     )
     return service, component, access

@@ -70,3 +70,21 @@ def test_every_committed_stack_is_fully_priced_and_above_the_eks_floor(env):
 def test_environments_cost_more_as_they_get_safer():
     totals = [estimate(planned(env)[1]).total for env in ("dev", "uat", "prod")]
     assert totals == sorted(totals)
+
+
+def test_the_rds_proxy_is_priced_per_vcpu_behind_it_where_it_exists():
+    instances = [
+        resource("aws:rds/clusterInstance:ClusterInstance", {"instanceClass": "db.r7g.large"})
+        for _ in range(2)
+    ]
+    without = {line.item for line in estimate(Recording(instances, {}, set())).lines}
+    assert "RDS Proxy" not in without
+    proxy = resource("aws:rds/proxy:Proxy", {"engineFamily": "POSTGRESQL"})
+    lines = {
+        line.item: line.monthly_usd
+        for line in estimate(Recording([*instances, proxy], {}, set())).lines
+    }
+    assert lines["RDS Proxy"] == pytest.approx(2 * 2 * 0.015 * HOURS_PER_MONTH, 0.01)
+    settings, recording = planned("prod")
+    assert settings.database.proxy
+    assert "RDS Proxy" in {line.item for line in estimate(recording).lines}

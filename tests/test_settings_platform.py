@@ -145,6 +145,10 @@ def services(*entries) -> dict:
     return {"platform:services": list(entries)}
 
 
+def service(**fields) -> dict:
+    return {**SERVICE, **fields}
+
+
 def test_a_valid_service_is_accepted():
     settings = load_settings("dev", {**REGION, **services(SERVICE)})
     assert settings.services[0].active_color == "blue"
@@ -194,3 +198,53 @@ def test_numeric_tags_written_by_pulumi_config_set_are_read_as_text():
     settings = load_settings("dev", {**REGION, **services(entry)})
     assert settings.services[0].tags.blue == "42"
     assert settings.services[0].traffic_split == 10
+
+
+# -- what an application gets: login, topics, proxy -------------------------------------------
+@pytest.mark.parametrize("name", ["pg-admin", "rds-sync", "postgres", "public"])
+def test_a_service_name_whose_database_login_postgres_or_rds_reserves(name):
+    error = rejected("dev", services(service(name=name)))
+    assert f"platform:services[0].name: {name!r} gives database login" in error
+    assert "reserved" in error
+
+
+@pytest.mark.parametrize(
+    ("topic", "expected"),
+    [
+        ({"name": "orders created"}, "platform:services[0].topics[0]: name 'orders created'"),
+        ({"name": "orders", "partitions": 0}, "partitions 0: allowed 1..1000"),
+        # dev has two brokers: a third replica has nowhere to go.
+        ({"name": "orders", "replicationFactor": 3}, "replicationFactor 3: allowed 2..2"),
+        ({"name": "orders", "retentionHours": 0}, "retentionHours 0"),
+        ({"name": "orders", "retention": "7d"}, "retention: unknown key"),
+        ({"name": "orders", "partitions": "six"}, "partitions = 'six'"),
+    ],
+)
+def test_topics_kafka_or_msk_would_refuse(topic, expected):
+    error = rejected("dev", services(service(topics=[topic])))
+    assert expected in error
+
+
+def test_topic_names_are_cluster_wide_and_may_not_collide_in_metrics():
+    first = service(name="orders", topics=[{"name": "shop.events"}])
+    second = service(name="billing", topics=[{"name": "shop_events"}])
+    error = rejected("dev", services(first, second))
+    assert "platform:services[].topics: ['shop.events / shop_events']" in error
+    error = rejected(
+        "dev", services(first, service(name="billing", topics=[{"name": "shop.events"}]))
+    )
+    assert "['shop.events']" in error
+
+
+def test_topics_as_a_map_instead_of_a_list():
+    error = rejected("dev", services(service(topics={"name": "orders"})))
+    assert "platform:services[0].topics: Input should be a valid list" in error
+
+
+def test_a_proxy_would_keep_an_auto_pausing_database_awake():
+    error = rejected("dev", {"platform:database": {"proxy": True}})
+    assert "platform:database: proxy: true holds connections open" in error
+    accepted = load_settings(
+        "dev", {**REGION, "platform:database": {"proxy": True, "minCapacity": 0.5}}
+    )
+    assert accepted.database.proxy

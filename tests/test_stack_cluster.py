@@ -306,7 +306,7 @@ def test_default_storage_class_is_encrypted_gp3_with_the_cluster_cmk(recording):
 
 def test_every_configured_namespace_exists(recording, settings):
     names = {n.inputs["metadata"]["name"] for n in recording.of_type(NAMESPACE)}
-    assert names == set(settings.cluster.namespaces)
+    assert names == {*settings.cluster.namespaces, "platform-system"}
     assert {s.namespace for s in settings.services} <= names
 
 
@@ -334,8 +334,16 @@ def test_every_kubernetes_resource_uses_the_clusters_provider(recording, setting
 
 def test_every_irsa_role_trusts_exactly_one_service_account_with_sub_and_aud(recording, settings):
     roles = _irsa_roles(recording)
-    # vpc-cni, EBS CSI, load balancer controller, (autoscaler), one per application service.
-    assert len(roles) == 3 + int(settings.app.autoscaling) + len(settings.services)
+    # Exactly these service accounts may assume an AWS role, nothing else in the cluster.
+    expected = {
+        "kube-system:aws-node",
+        "kube-system:ebs-csi-controller-sa",
+        "kube-system:aws-load-balancer-controller",
+        "platform-system:db-logins",
+        *(["kube-system:cluster-autoscaler"] if settings.app.autoscaling else []),
+        *(f"{s.namespace}:{s.name}" for s in settings.services),
+    }
+    assert {_irsa_subject(r).removeprefix("system:serviceaccount:") for r in roles} == expected
     provider_arn = recording.outputs["oidcProviderArn"]
     issuer = provider_arn.split(":oidc-provider/", 1)[1]
     for role in roles:

@@ -19,6 +19,7 @@ RDS_CLUSTER = "aws:rds/cluster:Cluster"
 RDS_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
 MSK = "aws:msk/cluster:Cluster"
+RDS_PROXY = "aws:rds/proxy:Proxy"
 STORES = (RDS_CLUSTER, CACHE, MSK)
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -79,7 +80,7 @@ def _cluster_security_groups(recording: Recording, settings) -> set[str]:
 
 def _store_security_groups(store: RecordedResource) -> list[str]:
     inputs = store.inputs
-    if store.type == RDS_CLUSTER:
+    if store.type in (RDS_CLUSTER, RDS_PROXY):
         return inputs["vpcSecurityGroupIds"]
     if store.type == CACHE:
         return inputs["securityGroupIds"]
@@ -89,6 +90,8 @@ def _store_security_groups(store: RecordedResource) -> list[str]:
 def _store_ports(store: RecordedResource) -> set[int]:
     if store.type == MSK:
         return {SASL_IAM_PORT}  # SASL/IAM only: no mTLS, no plaintext listener configured
+    if store.type == RDS_PROXY:
+        return {5432}  # a PostgreSQL-family proxy listens on the engine's port
     return {store.inputs["port"]}
 
 
@@ -225,21 +228,27 @@ def test_msk_is_tls_only_with_sasl_iam_and_no_unauthenticated_access(recording):
 
 # -- network access ---------------------------------------------------------------------------
 def test_store_security_groups_admit_only_the_cluster_on_the_store_port(recording, settings):
+    """Every store (and the RDS Proxy in front of Aurora) admits the cluster's groups only;
+    Aurora additionally admits the proxy, which itself admits the cluster only."""
     cluster_groups = _cluster_security_groups(recording, settings)
     rules = recording.of_type(INGRESS_RULE)
     groups = {g.id: g for g in recording.of_type("aws:ec2/securityGroup:SecurityGroup")}
-    for store in _stores(recording):
+    proxies = recording.of_type(RDS_PROXY)
+    assert bool(proxies) == settings.database.proxy
+    proxy_groups = {g for p in proxies for g in p.inputs["vpcSecurityGroupIds"]}
+    for store in [*_stores(recording), *proxies]:
         store_groups = _store_security_groups(store)
         assert store_groups, store.name
+        allowed = cluster_groups | (proxy_groups if store.type == RDS_CLUSTER else set())
         for group_id in store_groups:
             group = groups[group_id]
             # Inline rules would bypass the checks below (and fight the rule resources).
             assert not group.inputs.get("ingress"), store.name
             own = [r for r in rules if r.inputs["securityGroupId"] == group_id]
-            assert {r.inputs.get("referencedSecurityGroupId") for r in own} == cluster_groups
+            assert {r.inputs.get("referencedSecurityGroupId") for r in own} == allowed
             for rule in own:
                 inputs = rule.inputs
-                assert inputs.get("referencedSecurityGroupId") in cluster_groups, rule.name
+                assert inputs.get("referencedSecurityGroupId") in allowed, rule.name
                 for source in ("cidrIpv4", "cidrIpv6", "prefixListId"):
                     assert not inputs.get(source), f"{rule.name} admits {source}"
                 assert inputs["ipProtocol"] == "tcp", rule.name
@@ -445,3 +454,103 @@ def test_adding_an_az_to_the_vpc_leaves_the_msk_brokers_where_they_are():
     subnets = before.inputs["brokerNodeGroupInfo"]["clientSubnets"]
     assert len(subnets) == 2
     assert after.inputs["brokerNodeGroupInfo"]["clientSubnets"] == subnets
+
+
+# -- what an application gets -----------------------------------------------------------------
+def _master_secret_arn(recording: Recording) -> str:
+    arn = recording.outputs["database"]["masterSecretArn"]
+    assert arn.startswith("arn:aws:secretsmanager:")
+    return arn
+
+
+def test_only_the_login_bootstrap_may_read_the_database_master_secret(recording):
+    """Applications use IAM database auth; the master password is the administrators'."""
+    secret = _master_secret_arn(recording)
+    index = recording.by_urn()
+    readers = [
+        index[policy.parent].type
+        for policy in recording.of_type("aws:iam/rolePolicy:RolePolicy")
+        if secret in policy.inputs["policy"]
+    ]
+    assert readers == ["platform:database:DatabaseLogins"]
+    for config_map in recording.of_type("kubernetes:core/v1:ConfigMap"):
+        assert secret not in json.dumps(config_map.inputs), config_map.name
+
+
+def test_every_service_gets_a_login_from_the_bootstrap_before_its_pods_start(recording, settings):
+    (job,) = recording.of_type("kubernetes:batch/v1:Job")
+    (scripts,) = [
+        c
+        for c in recording.of_type("kubernetes:core/v1:ConfigMap")
+        if "logins.sql" in c.inputs["data"]
+    ]
+    sql = scripts.inputs["data"]["logins.sql"]
+    for service in settings.services:
+        login = service.name.replace("-", "_")
+        assert f'CREATE ROLE "{login}" LOGIN;' in sql
+        assert f'GRANT rds_iam TO "{login}";' in sql
+    # The Job connects to the writer itself (the proxy takes IAM logins only).
+    env = {
+        e["name"]: e.get("value")
+        for e in job.inputs["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["DB_HOST"] == recording.outputs["database"]["endpoint"]
+    deployments = recording.of_type("kubernetes:apps/v1:Deployment")
+    assert deployments
+    for deployment in deployments:
+        chain = [deployment, *recording.ancestors(deployment)]
+        waits_for = {urn for r in chain for urn in r.dependencies}
+        assert {job.urn, job.parent} & waits_for, deployment.name
+
+
+def test_the_proxy_pools_connections_where_the_profile_asks_with_iam_and_tls_only(
+    recording, settings
+):
+    proxies = recording.of_type(RDS_PROXY)
+    assert len(proxies) == int(settings.database.proxy)
+    for proxy in proxies:
+        inputs = proxy.inputs
+        assert inputs["defaultAuthScheme"] == "IAM_AUTH" and not inputs.get("auths")
+        assert inputs["requireTls"] is True
+        assert inputs["engineFamily"] == "POSTGRESQL"
+        assert set(inputs["vpcSubnetIds"]) == _isolated_subnet_ids(recording)
+        _log_group(recording, f"/aws/rds/proxy/{inputs['name']}")
+        (target,) = recording.of_type("aws:rds/proxyTarget:ProxyTarget")
+        cluster = _one(recording, RDS_CLUSTER)
+        assert target.inputs["dbClusterIdentifier"] == cluster.inputs["clusterIdentifier"]
+        for instance in recording.of_type(RDS_INSTANCE):
+            assert instance.urn in target.dependencies
+    data = [c.inputs["data"] for c in recording.of_type("kubernetes:core/v1:ConfigMap")]
+    app_data = [d for d in data if "DB_HOST" in d]
+    assert app_data
+    expected = (
+        recording.outputs["database"].get("proxyEndpoint")
+        or recording.outputs["database"]["endpoint"]
+    )
+    for entry in app_data:
+        assert entry["DB_HOST"] == expected
+        assert entry["DB_READER_HOST"] == recording.outputs["database"]["readerEndpoint"]
+
+
+def test_every_declared_topic_exists_retained_and_only_its_owner_may_use_it(recording, settings):
+    topics = {t.inputs["name"]: t for t in recording.of_type("aws:msk/topic:Topic")}
+    declared = {t.name: s for s in settings.services for t in s.topics}
+    assert declared and set(topics) == set(declared)
+    msk = _one(recording, MSK)
+    for name, topic in topics.items():
+        assert topic.retain_on_delete, name  # removing a service never drops its messages
+        assert topic.protect is settings.protect
+        assert topic.inputs["replicationFactor"] <= msk.inputs["numberOfBrokerNodes"]
+    policies = {
+        recording.by_urn()[p.parent].name: json.loads(p.inputs["policy"])
+        for p in recording.of_type("aws:iam/rolePolicy:RolePolicy")
+        if recording.by_urn()[p.parent].type == "platform:app_access:ApplicationAccess"
+    }
+    for service in settings.services:
+        statements = policies[f"{service.name}-access"]["Statement"]
+        topic_resources = [
+            r for s in statements if "kafka-cluster:WriteData" in s["Action"] for r in s["Resource"]
+        ]
+        assert sorted(r.rsplit("/", 1)[1] for r in topic_resources) == sorted(
+            t.name for t in service.topics
+        )

@@ -14,6 +14,7 @@ import kubernetes_validate
 import pytest
 from kubernetes_validate.utils import ValidationError
 
+from components.hardening import is_hardened_pod
 from infra.mockengine import RecordedResource, Recording
 from infra.plan import plan, read_stack_config
 from infra.settings import ServiceSettings
@@ -46,6 +47,7 @@ SCHEMA_GROUPS = {
     "autoscaling",
     "rbac.authorization.k8s.io",
     "storage.k8s.io",
+    "batch",
 }
 
 
@@ -302,3 +304,21 @@ def test_no_deployment_differs_after_a_flip(color):
     for deployment in deployments:
         if deployment.name.endswith(f"-{color}"):
             assert after.one(DEPLOYMENT, deployment.name).inputs == deployment.inputs
+
+
+def test_every_pod_the_program_runs_is_hardened_and_mounts_no_api_token(recording):
+    """Deployments and Jobs alike: restricted contexts, and no Kubernetes API credentials."""
+    pods = [
+        (r.name, r.inputs["spec"]["template"]["spec"])
+        for r in recording.resources
+        if r.type in ("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job")
+    ]
+    assert {name.split("-")[0] for name, _ in pods} >= {"database"}
+    for name, spec in pods:
+        assert spec["automountServiceAccountToken"] is False, name
+        for container in [*spec.get("initContainers", []), *spec["containers"]]:
+            assert is_hardened_pod(spec["securityContext"], container["securityContext"]), (
+                name,
+                container["name"],
+            )
+            assert container["resources"]["requests"], (name, container["name"])

@@ -24,8 +24,8 @@ from infra.mockengine import ACCOUNT_ID, run_program
 CONFIG = {"aws:region": "eu-west-1"}
 ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789"
 OIDC_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{ISSUER}"
-DB_SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT_ID}:secret:rds!cluster-abc-123456"
-DB_KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/database"
+PROXY_ID = "prx-0123456789abcdef0"
+PROXY_HOST = "db-proxy.proxy-x.eu-west-1.rds.amazonaws.com"
 CACHE_KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/cache"
 MSK_ARN = f"arn:aws:kafka:eu-west-1:{ACCOUNT_ID}:cluster/platform-test-kafka/uuid-1"
 EXPECTED_ACTIONS = {
@@ -78,8 +78,8 @@ def _all_stores_program() -> None:
             database_name="shop",
             cluster_resource_id="cluster-ABCDEFG",
             user="shop_api",
-            secret_arn=DB_SECRET,
-            kms_key_arn=DB_KEY,
+            proxy_endpoint=PROXY_HOST,
+            proxy_resource_id=PROXY_ID,
         ),
         cache=CacheConnection(
             endpoint=cache.primary_endpoint,
@@ -93,6 +93,8 @@ def _all_stores_program() -> None:
             cluster_name="platform-test-kafka",
             cluster_uuid="uuid-1",
             bootstrap_brokers="b-1.x:9098,b-2.x:9098",
+            topics=["shop.orders", "shop.payments"],
+            consumer_group_prefix="shop-api",
         ),
     )
     pulumi.export("roleArn", access.role_arn)
@@ -106,7 +108,8 @@ def rec():
 
 
 def _policy(rec) -> dict:
-    return json.loads(rec.one("aws:iam/rolePolicy:RolePolicy", "app-data-access").inputs["policy"])
+    policy = rec.one("aws:iam/rolePolicy:RolePolicy", "app-role-data-access")
+    return json.loads(policy.inputs["policy"])
 
 
 def _by_action(policy: dict) -> dict[str, list]:
@@ -151,20 +154,54 @@ def test_policy_has_no_wildcard_resources(rec):
 
 def test_each_action_is_scoped_to_its_own_resources(rec):
     found = _by_action(_policy(rec))
-    assert sorted(found["secretsmanager:GetSecretValue"]) == sorted(
-        [DB_SECRET, rec.outputs["cacheSecretArn"]]
-    )
-    assert sorted(found["kms:Decrypt"]) == sorted([DB_KEY, CACHE_KEY])
-    assert found["rds-db:connect"] == [
-        f"arn:aws:rds-db:eu-west-1:{ACCOUNT_ID}:dbuser:cluster-ABCDEFG/shop_api"
+    # The only secret is the cache token: the database master secret is not the app's.
+    assert found["secretsmanager:GetSecretValue"] == [rec.outputs["cacheSecretArn"]]
+    assert found["kms:Decrypt"] == [CACHE_KEY]
+    prefix = f"arn:aws:rds-db:eu-west-1:{ACCOUNT_ID}:dbuser"
+    assert sorted(found["rds-db:connect"]) == [
+        f"{prefix}:cluster-ABCDEFG/shop_api",
+        f"{prefix}:{PROXY_ID}/shop_api",
     ]
     for action in KAFKA_CLUSTER_ACTIONS:
         assert found[action] == [MSK_ARN]
     prefix = f"arn:aws:kafka:eu-west-1:{ACCOUNT_ID}"
     for action in KAFKA_TOPIC_ACTIONS:
-        assert found[action] == [f"{prefix}:topic/platform-test-kafka/uuid-1/*"]
+        assert sorted(found[action]) == [
+            f"{prefix}:topic/platform-test-kafka/uuid-1/shop.orders",
+            f"{prefix}:topic/platform-test-kafka/uuid-1/shop.payments",
+        ]
     for action in KAFKA_GROUP_ACTIONS:
-        assert found[action] == [f"{prefix}:group/platform-test-kafka/uuid-1/*"]
+        assert sorted(found[action]) == [
+            f"{prefix}:group/platform-test-kafka/uuid-1/shop-api",
+            f"{prefix}:group/platform-test-kafka/uuid-1/shop-api-*",
+        ]
+
+
+def test_no_wildcard_topic_or_group_outside_the_services_own_names(rec):
+    for action in (*KAFKA_TOPIC_ACTIONS, *KAFKA_GROUP_ACTIONS):
+        for resource in _by_action(_policy(rec))[action]:
+            name = resource.split("/", 3)[3]
+            assert name.startswith(("shop.", "shop-api")), resource
+
+
+def test_without_topics_the_role_may_use_no_topic():
+    def program():
+        _access(
+            "quiet",
+            streaming=StreamingConnection(
+                cluster_arn=MSK_ARN,
+                cluster_name="platform-test-kafka",
+                cluster_uuid="uuid-1",
+                bootstrap_brokers="b-1.x:9098",
+                consumer_group_prefix="quiet",
+            ),
+        )
+
+    rec = run_program(program, stack="test", config=CONFIG)
+    policy = json.loads(
+        rec.one("aws:iam/rolePolicy:RolePolicy", "quiet-role-data-access").inputs["policy"]
+    )
+    assert not set(_by_action(policy)) & set(KAFKA_TOPIC_ACTIONS)
 
 
 def test_kms_decrypt_only_through_secrets_manager(rec):
@@ -181,10 +218,14 @@ def test_config_map_has_connection_details_and_no_secret_values(rec):
     assert config_map.inputs["metadata"] == {"name": "platform-connections", "namespace": "shop"}
     assert rec.outputs["configMapName"] == "platform-connections"
     data = config_map.inputs["data"]
-    assert data["DB_HOST"] == "db.cluster-x.eu-west-1.rds.amazonaws.com"
+    assert data["DB_HOST"] == PROXY_HOST  # writes go through the proxy
+    assert data["DB_READER_HOST"] == "db.cluster-ro-x.eu-west-1.rds.amazonaws.com"
+    assert data["DB_USER"] == data["DB_SCHEMA"] == "shop_api"
+    assert data["KAFKA_TOPICS"] == "shop.orders,shop.payments"
+    assert data["KAFKA_CONSUMER_GROUP_PREFIX"] == "shop-api"
     assert data["DB_PORT"] == "5432" and data["CACHE_PORT"] == "6379"
     assert data["CACHE_AUTH_SECRET_ARN"] == rec.outputs["cacheSecretArn"]
-    assert data["DB_MASTER_SECRET_ARN"] == DB_SECRET
+    assert not [key for key in data if "MASTER" in key]
     assert data["KAFKA_BOOTSTRAP_SERVERS"] == "b-1.x:9098,b-2.x:9098"
     assert data["AWS_REGION"] == "eu-west-1"
     assert all(isinstance(v, str) for v in data.values())
@@ -207,7 +248,7 @@ def test_without_stores_the_role_gets_no_policy():
     }
 
 
-def test_database_secret_without_its_key_is_rejected():
+def test_proxy_endpoint_without_its_resource_id_is_rejected():
     db = DatabaseConnection(
         endpoint="h",
         reader_endpoint="r",
@@ -215,7 +256,7 @@ def test_database_secret_without_its_key_is_rejected():
         database_name="shop",
         cluster_resource_id="cluster-X",
         user="shop_api",
-        secret_arn=DB_SECRET,
+        proxy_endpoint=PROXY_HOST,
     )
-    with pytest.raises(ValueError, match="kms_key_arn"):
+    with pytest.raises(ValueError, match="proxy_resource_id"):
         run_program(lambda: _access("app", database=db), stack="test", config=CONFIG)

@@ -499,7 +499,10 @@ def test_namespaces_are_created_with_pod_security_labels():
     namespaces = {
         n.inputs["metadata"]["name"]: n for n in run.rec.of_type("kubernetes:core/v1:Namespace")
     }
-    assert set(namespaces) == {"apps", "observability"}
+    assert set(namespaces) == {"apps", "observability", "platform-system"}
+    system = namespaces["platform-system"].inputs["metadata"]["labels"]
+    assert system["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert "elbv2.k8s.aws/pod-readiness-gate-inject" not in system
     apps = namespaces["apps"].inputs
     assert apps["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
     assert apps["metadata"]["labels"]["pod-security.kubernetes.io/warn"] == "restricted"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 
 import pulumi
@@ -268,6 +269,7 @@ def _registered_aws_resources() -> list[str]:
         ({"instance_count": 0}, "instance_count 0"),
         ({"allowed_security_group_ids": {}}, "allowed_security_group_ids"),
         ({"name_prefix": "Platform_Prod"}, "cluster identifier"),
+        ({"proxy": True, "proxy_subnet_ids": ["a", "b"]}, "never auto-pause"),
     ],
 )
 def test_invalid_args_fail_before_anything_is_registered(changes, message):
@@ -285,3 +287,75 @@ def test_replica_provider_without_a_replica_key_is_rejected():
 
     with pytest.raises(ValueError, match="replica_backup_kms_key_arn"):
         run_program(program, stack="prod", config=CONFIG)
+
+
+PROXY_SUBNETS = ["subnet-a", "subnet-b", "subnet-c"]
+
+
+@pytest.fixture(scope="module")
+def proxied():
+    def program() -> None:
+        replica = aws.Provider("replica", region="eu-central-1")
+        args = dataclasses.replace(
+            prod_args(replica),
+            proxy=True,
+            proxy_subnet_ids=PROXY_SUBNETS,
+            proxy_logins=["shop_api", "billing"],
+        )
+        db = Database("db", args)
+        pulumi.export("proxyEndpoint", db.proxy_endpoint)
+        pulumi.export("proxyResourceId", db.proxy_resource_id)
+        pulumi.export("resourceId", db.cluster_resource_id)
+
+    return run_program(program, stack="prod", config=CONFIG)
+
+
+def test_the_proxy_authenticates_with_iam_both_ways_and_requires_tls(proxied):
+    proxy = proxied.one("aws:rds/proxy:Proxy", "db-proxy").inputs
+    assert proxy["defaultAuthScheme"] == "IAM_AUTH" and "auths" not in proxy
+    assert proxy["requireTls"] is True and proxy["debugLogging"] is False
+    assert proxy["vpcSubnetIds"] == PROXY_SUBNETS
+    assert proxy["name"] == "platform-test-db-proxy"
+    assert proxied.outputs["proxyResourceId"].startswith("prx-")
+    assert ".proxy-" in proxied.outputs["proxyEndpoint"]
+
+
+def test_the_proxy_role_may_log_in_as_exactly_the_application_logins(proxied):
+    role = proxied.one("aws:iam/role:Role", "db-proxy-role")
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "rds.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    policy = json.loads(
+        proxied.one("aws:iam/rolePolicy:RolePolicy", "db-proxy-connect").inputs["policy"]
+    )
+    (statement,) = policy["Statement"]
+    prefix = "arn:aws:rds-db:eu-west-1:123456789012:dbuser"
+    resource_id = proxied.outputs["resourceId"]
+    assert statement["Resource"] == [
+        f"{prefix}:{resource_id}/billing",
+        f"{prefix}:{resource_id}/shop_api",
+    ]
+
+
+def test_the_proxy_reaches_only_the_database_and_is_reached_only_from_the_sources(proxied):
+    group = proxied.one("aws:ec2/securityGroup:SecurityGroup", "db-proxy-sg")
+    db_group = proxied.one("aws:ec2/securityGroup:SecurityGroup", "db-sg")
+    rules = proxied.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    into_proxy = [r.inputs for r in rules if r.inputs["securityGroupId"] == group.id]
+    assert {r["referencedSecurityGroupId"] for r in into_proxy} == set(SOURCES.values())
+    into_db = [r.inputs for r in rules if r.inputs["securityGroupId"] == db_group.id]
+    assert {r["referencedSecurityGroupId"] for r in into_db} == {*SOURCES.values(), group.id}
+    (egress,) = proxied.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+    assert egress.inputs["securityGroupId"] == group.id
+    assert egress.inputs["referencedSecurityGroupId"] == db_group.id
+    assert egress.inputs["fromPort"] == egress.inputs["toPort"] == 5432
+
+
+def test_the_proxy_targets_the_cluster_once_its_instances_exist(proxied):
+    target = proxied.one("aws:rds/proxyTarget:ProxyTarget", "db-proxy-cluster")
+    assert target.inputs["dbClusterIdentifier"] == "platform-test-db"
+    for instance in proxied.of_type("aws:rds/clusterInstance:ClusterInstance"):
+        assert instance.urn in target.dependencies
+    log_group = proxied.one("aws:cloudwatch/logGroup:LogGroup", "db-proxy-logs")
+    assert log_group.inputs["name"] == "/aws/rds/proxy/platform-test-db-proxy"
+    assert log_group.inputs["kmsKeyId"] == LOGS_KEY
