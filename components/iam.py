@@ -10,24 +10,67 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+# Service principals that assume roles without an `aws:SourceAccount` in the request context
+# (there is no source resource: EC2 instance profiles, AWS Backup jobs), so the confused-deputy
+# condition would deny the service itself. For them `iam:PassRole` on the deployer is the guard.
+# AWS Support's list via prowler-cloud/prowler#2810; add a principal only with such evidence.
+NO_SOURCE_ACCOUNT_CONTEXT = frozenset({"ec2.amazonaws.com", "backup.amazonaws.com"})
+
 
 def service_trust_policy(service_principal: str, account_id: str) -> dict:
     """Let one AWS service assume a role, only on behalf of this account.
 
     The `aws:SourceAccount` condition is the confused-deputy guard: the service cannot be
-    tricked into using the role for another account's resources.
+    tricked into using the role for another account's resources. The services in
+    `NO_SOURCE_ACCOUNT_CONTEXT` do not send that key, so they get the plain trust.
     """
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": service_principal},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        ],
+    statement: dict = {
+        "Effect": "Allow",
+        "Principal": {"Service": service_principal},
+        "Action": "sts:AssumeRole",
     }
+    if service_principal not in NO_SOURCE_ACCOUNT_CONTEXT:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def service_role(
+    resource_name: str,
+    *,
+    service_principal: str,
+    account_id: pulumi.Input[str],
+    partition: pulumi.Input[str],
+    aws_managed_policies: Sequence[str] = (),
+    attachment_prefix: str | None = None,
+    description: str | None = None,
+    opts: pulumi.ResourceOptions | None = None,
+) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+    """A role one AWS service assumes (trust from `service_trust_policy`), with AWS-managed
+    policies (paths under `arn:<partition>:iam::aws:policy/`, e.g. `service-role/X`) attached
+    as `<attachment_prefix>-<policy name>`.
+    """
+    opts = opts or pulumi.ResourceOptions()
+    role = aws.iam.Role(
+        resource_name,
+        description=description,
+        assume_role_policy=pulumi.Output.from_input(account_id).apply(
+            lambda account: json.dumps(service_trust_policy(service_principal, account))
+        ),
+        opts=opts,
+    )
+    prefix = attachment_prefix or resource_name
+    attachments = [
+        aws.iam.RolePolicyAttachment(
+            f"{prefix}-{policy.rsplit('/', 1)[-1]}",
+            role=role.name,
+            policy_arn=pulumi.Output.from_input(partition).apply(
+                lambda p, policy=policy: f"arn:{p}:iam::aws:policy/{policy}"
+            ),
+            opts=opts,
+        )
+        for policy in aws_managed_policies
+    ]
+    return role, attachments
 
 
 def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_account: str) -> dict:

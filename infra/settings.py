@@ -30,7 +30,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.cidr import MAX_AZS, parse_vpc_cidr
-from components.cluster import ADDON_VERSIONS
+from components.cluster.versions import ADDON_VERSIONS
 from components.database_logins import login_for_service, login_problems
 from components.logs import LOG_RETENTION_DAYS
 from components.topics import (

@@ -12,7 +12,7 @@ from typing import Any
 
 from pulumi.runtime import MockResourceArgs
 
-from components.cluster import ADDON_VERSIONS, CHART_SECURITY_CONTEXT_KEYS
+from components.cluster.versions import ADDON_VERSIONS, CHART_SECURITY_CONTEXT_KEYS
 from components.hardening import is_hardened_pod
 from infra.mockengine import PlatformMocks, RecordedResource, Recording
 from tests.helpers import strings_in

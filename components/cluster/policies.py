@@ -18,12 +18,10 @@ import json
 from functools import cache
 from pathlib import Path
 
-from components.iam import irsa_trust_policy
-
 _HERE = Path(__file__).parent
 
 # The controller minor version the committed reference policy belongs to; the chart pinned for
-# the controller must run this minor (checked in `components.cluster`).
+# the controller must run this minor (checked in `components.cluster.args`).
 ALB_CONTROLLER_POLICY_APP_VERSION = "v2.12"
 ALB_CONTROLLER_POLICY_SOURCE = (
     "https://github.com/kubernetes-sigs/aws-load-balancer-controller/blob/"
@@ -38,7 +36,7 @@ def alb_controller_policy() -> dict:
     return json.loads(text)
 
 
-__all__ = ["alb_controller_policy", "ebs_csi_kms_policy", "irsa_trust_policy"]
+__all__ = ["alb_controller_policy", "cluster_autoscaler_policy", "ebs_csi_kms_policy"]
 
 
 def ebs_csi_kms_policy(key_arn: str) -> dict:

@@ -1,0 +1,91 @@
+"""What AWS offers, known offline: regions, their availability zones, EC2 instance types.
+
+Regions and instance types come from the botocore data files the SDK ships (no AWS call). The
+zone counts are AWS's published numbers of standard availability zones a new account can use
+(Local and Wavelength Zones excluded); a region missing here is only checked against the
+planner's maximum. Update the table when AWS adds a region or a zone.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import cache
+
+AVAILABILITY_ZONES: dict[str, int] = {
+    "af-south-1": 3, "ap-east-1": 3, "ap-east-2": 3, "ap-northeast-1": 3, "ap-northeast-2": 4,
+    "ap-northeast-3": 3, "ap-south-1": 3, "ap-south-2": 3, "ap-southeast-1": 3,
+    "ap-southeast-2": 3, "ap-southeast-3": 3, "ap-southeast-4": 3, "ap-southeast-5": 3,
+    "ap-southeast-7": 3, "ca-central-1": 3, "ca-west-1": 3, "eu-central-1": 3,
+    "eu-central-2": 3, "eu-north-1": 3, "eu-south-1": 3, "eu-south-2": 3, "eu-west-1": 3,
+    "eu-west-2": 3, "eu-west-3": 3, "il-central-1": 3, "me-central-1": 3, "me-south-1": 3,
+    "mx-central-1": 3, "sa-east-1": 3, "us-east-1": 6, "us-east-2": 3, "us-west-1": 2,
+    "us-west-2": 4, "us-gov-east-1": 3, "us-gov-west-1": 3,
+}  # fmt: skip
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows in any partition."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ec2", partition_name=partition)
+    )
+
+
+def region_problems(region: object) -> list[str]:
+    """Why `region` is not an AWS region (with a hint for the usual slips)."""
+    if isinstance(region, str) and region in known_regions():
+        return []
+    hint = ""
+    if isinstance(region, str) and region.lower() in known_regions():
+        hint = f"; regions are lowercase: {region.lower()!r}"
+    else:
+        hint = suggest(str(region), known_regions())
+    return [f"{region!r} is not an AWS region known to botocore (e.g. eu-west-1){hint}"]
+
+
+def zone_count_problems(region: str, zones: int) -> list[str]:
+    """Why `zones` availability zones cannot be used in `region`."""
+    available = AVAILABILITY_ZONES.get(region)
+    if available is not None and zones > available:
+        return [f"{zones} zones, but {region} has {available} a new account can use"]
+    return []
+
+
+@cache
+def ec2_instance_types() -> frozenset[str]:
+    """The EC2 instance type list botocore ships."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("ec2")
+    return frozenset(model.shape_for("InstanceType").enum)
+
+
+def suggest(value: str, choices: frozenset[str] | tuple[str, ...]) -> str:
+    """'; did you mean …?' for a likely typo of one of `choices` (empty when none is close)."""
+    close = difflib.get_close_matches(value, sorted(choices), n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def instance_type_problems(
+    value: object, *, prefix: str = "", families: tuple[str, ...] | None = None
+) -> list[str]:
+    """Why `value` is not `<prefix><EC2 instance type>` of one of `families` (None: any)."""
+    if not isinstance(value, str) or not value.startswith(prefix):
+        return [f"{value!r} must start with {prefix!r} (e.g. {prefix}m7g.large)"]
+    ec2_type = value.removeprefix(prefix)
+    family = ec2_type.split(".", 1)[0]
+    if families is not None and family not in families:
+        return [f"{value!r}: family {family!r} is not offered here; allowed: {', '.join(families)}"]
+    if ec2_type not in ec2_instance_types():
+        known = frozenset(
+            prefix + t
+            for t in ec2_instance_types()
+            if families is None or t.split(".", 1)[0] in families
+        )
+        return [f"{value!r} is not a known instance type{suggest(value, known)}"]
+    return []

@@ -1,0 +1,457 @@
+"""What a `Cluster` takes and the rules its inputs must follow (pure: no pulumi-eks).
+
+Every rule is a small function returning a list of problems (empty when fine), so the settings
+layer applies exactly these rules to the stack config and `validate(args)` applies them to the
+Args before anything is registered.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+
+from components.cluster.policies import ALB_CONTROLLER_POLICY_APP_VERSION
+from components.cluster.versions import (
+    ADDON_VERSIONS,
+    ALB_CONTROLLER,
+    CHART_REPOSITORIES,
+    CHART_VERSIONS,
+    CLUSTER_AUTOSCALER,
+    CLUSTER_AUTOSCALER_PINS,
+    KUBERNETES_VERSION,
+    REQUIRED_ADDONS,
+)
+from components.kubernetes_rules import label_problems, node_label_problems
+from components.logs import LOG_RETENTION_DAYS
+
+LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
+POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
+TAINT_EFFECTS = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
+RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+IMDS_HOP_LIMITS = (1, 2)
+MAX_UNAVAILABLE = (1, 100)  # EKS update_config.max_unavailable
+DISK_SIZE_GIB = (20, 16384)  # gp3 root volume; AL2023 needs 20
+DEFAULT_DISK_SIZE_GIB = 40  # room for the image cache of a node running ~30 pods
+MAX_NODE_GROUP_NAME = 31  # leaves room for the random suffix in 63
+
+_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
+_NODE_GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
+_CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")  # exact; no ranges, no "latest"
+_ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+# Graviton families have a "g" right after the generation digit: m7g, c6gn, t4g, r8gd, x2gd.
+_GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*\.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeTaint:
+    """A Kubernetes taint on every node of a node group.
+
+    Attributes:
+        key: taint key (a label key).
+        effect: NO_SCHEDULE, NO_EXECUTE or PREFER_NO_SCHEDULE (EKS's spelling, not
+            Kubernetes' `NoSchedule`).
+        value: taint value (may be empty).
+    """
+
+    key: str
+    effect: str
+    value: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeGroupSpec:
+    """One EKS managed node group.
+
+    Attributes:
+        name: short name (lowercase letters, digits, hyphens; at most 31), the prefix of the
+            physical node group name (a random suffix lets a replacement be created first).
+        instance_types: EC2 instance types, all x86_64 or all Graviton (arm64); several similar
+            types make SPOT capacity easier to find. The AL2023 AMI type follows from them.
+        capacity_type: ON_DEMAND or SPOT.
+        min_size: minimum nodes (0 allowed).
+        max_size: maximum nodes.
+        desired_size: initial nodes, within [min_size, max_size]. With the Cluster Autoscaler
+            enabled later changes are ignored (the autoscaler owns it).
+        max_unavailable: nodes replaced at a time during rolling updates (1..100).
+        labels: Kubernetes labels on every node.
+        taints: Kubernetes taints on every node.
+        disk_size_gib: root volume size (gp3, encrypted with the EBS key; 20..16384).
+    """
+
+    name: str
+    instance_types: Sequence[str]
+    capacity_type: str = "ON_DEMAND"
+    min_size: int = 1
+    max_size: int = 3
+    desired_size: int = 2
+    max_unavailable: int = 1
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: Sequence[NodeTaint] = ()
+    disk_size_gib: int = DEFAULT_DISK_SIZE_GIB
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterArgs:
+    """Inputs of `Cluster`.
+
+    Attributes:
+        cluster_name: physical EKS cluster name, derived from the stack (e.g. `platform-prod`);
+            pass the same value to `Network` so its subnet tags name this cluster. The control
+            plane log group is `/aws/eks/<cluster_name>/cluster`.
+        vpc_id: VPC of the cluster.
+        private_subnet_ids: private subnets for the control-plane ENIs and every node (nodes
+            never get public IPs; internet-facing load balancers find the public subnets by
+            their `kubernetes.io/role/elb` tag).
+        admin_role_arns: IAM roles given cluster-admin through access entries with
+            AmazonEKSClusterAdminPolicy. Nobody else is admin (the cluster creator is not), so
+            this must include the role that runs `pulumi up`: it deploys the in-cluster
+            resources. IAM role ARNs, not assumed-role session ARNs.
+        secrets_kms_key_arn: KMS key for envelope encryption of Kubernetes Secrets (cluster
+            domain key). Cannot be changed after creation.
+        log_kms_key_arn: KMS key of the control-plane log group (logs domain key).
+        ebs_kms_key_arn: KMS key for node root volumes and gp3 persistent volumes (cluster
+            domain key; its policy must allow EC2 via `kms:ViaService`).
+        node_groups: managed node groups; at least one, unique names.
+        kubernetes_version: control plane and node version; one of `ADDON_VERSIONS` unless
+            `addon_versions` and `chart_versions` are given for it.
+        public_endpoint: also expose the API endpoint publicly (private access is always on).
+            Without it `pulumi up` must run where the private endpoint resolves (inside the
+            VPC, or over VPN/peering), because it installs the in-cluster resources.
+        public_access_cidrs: CIDRs allowed to reach the public endpoint; required with it.
+        private_access_cidrs: CIDRs inside the VPC or reached over VPN/peering that may call
+            the private API endpoint on 443 (where `pulumi up`, CI runners and operators run).
+            The cluster security group admits only the nodes otherwise.
+        allow_public_access_from_anywhere: permit `0.0.0.0/0` in `public_access_cidrs`.
+        log_retention_days: retention of the control-plane log group (a CloudWatch value).
+        imds_hop_limit: IMDSv2 PUT response hop limit on nodes; 1 keeps pods (one hop further)
+            away from the node role's credentials. 2 only if a pod really needs IMDS.
+        addon_versions: add-on name -> exact version for vpc-cni, kube-proxy, coredns,
+            aws-ebs-csi-driver and eks-pod-identity-agent; None uses `ADDON_VERSIONS`.
+        chart_versions: chart -> exact version for aws-load-balancer-controller,
+            metrics-server and cluster-autoscaler; None uses `CHART_VERSIONS` plus the
+            autoscaler chart matching `kubernetes_version`.
+        cluster_autoscaler: install Cluster Autoscaler (and its IAM role); node groups' desired
+            sizes are then left to it.
+        controller_replicas: replicas of the load balancer controller and metrics-server (2
+            for availability; 1 is enough for dev).
+        namespaces: namespaces to create for workloads (never `default`, the kube-* ones or
+            `system_namespace`).
+        system_namespace: namespace for the platform's own jobs (database login bootstrap);
+            always created, Pod Security `restricted`, no ALB readiness-gate injection.
+        namespace_pod_security: namespace -> Pod Security Admission level enforced on it
+            (privileged, baseline, restricted); others get `default_pod_security`. `warn` and
+            `audit` are always `restricted`.
+        default_pod_security: enforced level for namespaces not in `namespace_pod_security`.
+        network_policy: have the VPC CNI enforce Kubernetes NetworkPolicies.
+        node_ssm_access: attach AmazonSSMManagedInstanceCore to the node role (Session Manager
+            shell on nodes; no SSH keys are ever configured).
+        service_ipv4_cidr: Kubernetes service CIDR; None lets EKS choose. Creation-time only.
+        egress: resources that give the private subnets their way to AWS APIs and the internet
+            (`Network.egress`: NAT gateways, routes, VPC endpoints). Node groups and the
+            Kubernetes provider depend on them: nodes can only join (pull images, reach STS)
+            once egress exists, and on destroy everything in-cluster — whose Ingress
+            finalizers delete ALBs through the ELB API — goes before egress does. Without it
+            `pulumi destroy` can remove NAT first, leave the ALBs behind and fail on the VPC.
+        demote_gp2: annotate EKS's pre-installed gp2 StorageClass as not default (EKS stopped
+            marking it default in 1.30, but clusters upgraded from older versions still do).
+            Turn off only if the cluster has no gp2 class.
+        protect: prod: protect and retain the cluster, its log group and the namespaces, turn
+            on EKS deletion protection and keep released gp3 volumes (`Retain`).
+    """
+
+    cluster_name: str
+    vpc_id: pulumi.Input[str]
+    private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    admin_role_arns: Sequence[pulumi.Input[str]]
+    secrets_kms_key_arn: pulumi.Input[str]
+    log_kms_key_arn: pulumi.Input[str]
+    ebs_kms_key_arn: pulumi.Input[str]
+    node_groups: Sequence[NodeGroupSpec]
+    kubernetes_version: str = KUBERNETES_VERSION
+    public_endpoint: bool = False
+    public_access_cidrs: Sequence[str] = ()
+    private_access_cidrs: Sequence[pulumi.Input[str]] = ()
+    allow_public_access_from_anywhere: bool = False
+    log_retention_days: int = 90
+    imds_hop_limit: int = 1
+    addon_versions: Mapping[str, str] | None = None
+    chart_versions: Mapping[str, str] | None = None
+    cluster_autoscaler: bool = False
+    controller_replicas: int = 2
+    namespaces: Sequence[str] = ()
+    system_namespace: str = "platform-system"
+    namespace_pod_security: Mapping[str, str] = field(default_factory=dict)
+    default_pod_security: str = "baseline"
+    network_policy: bool = True
+    node_ssm_access: bool = False
+    service_ipv4_cidr: str | None = None
+    egress: Sequence[pulumi.Resource] = ()
+    demote_gp2: bool = True
+    protect: bool = False
+
+    def resolved_addon_versions(self) -> dict[str, str]:
+        if self.addon_versions is not None:
+            return dict(self.addon_versions)
+        return dict(ADDON_VERSIONS.get(self.kubernetes_version, {}))
+
+    def resolved_chart_versions(self) -> dict[str, str]:
+        if self.chart_versions is not None:
+            return dict(self.chart_versions)
+        pin = CLUSTER_AUTOSCALER_PINS.get(self.kubernetes_version)
+        return {**CHART_VERSIONS, **({CLUSTER_AUTOSCALER: pin.chart} if pin else {})}
+
+
+def ami_type(instance_types: Sequence[str]) -> str:
+    """AL2023 AMI type for the instance types: ARM for Graviton families, x86_64 otherwise."""
+    arm = {bool(_GRAVITON.match(t)) for t in instance_types}
+    if len(arm) != 1:
+        raise ValueError(f"instance types {list(instance_types)} mix x86_64 and arm64 families")
+    return "AL2023_ARM_64_STANDARD" if arm.pop() else "AL2023_x86_64_STANDARD"
+
+
+# -- rules, one function per fact (settings calls the same ones) --------------------------------
+def cluster_name_problems(name: str) -> list[str]:
+    if _CLUSTER_NAME.match(name):
+        return []
+    return [f"cluster name {name!r}: 1..100 of [A-Za-z0-9-_], not starting with '-' or '_'"]
+
+
+def node_group_name_problems(name: object) -> list[str]:
+    if isinstance(name, str) and _NODE_GROUP_NAME.match(name):
+        return []
+    return [
+        f"node group name {name!r}: lowercase letters, digits and '-', at most "
+        f"{MAX_NODE_GROUP_NAME} (no capitals or underscores)"
+    ]
+
+
+def architecture_problems(instance_types: Sequence[str]) -> list[str]:
+    if not instance_types:
+        return ["at least one instance type"]
+    try:
+        ami_type(instance_types)
+    except ValueError as exc:
+        return [f"{exc}; one node group runs one architecture"]
+    return []
+
+
+def size_problems(min_size: int, desired_size: int, max_size: int) -> list[str]:
+    if max_size < 1:
+        return [f"maxSize {max_size} must be at least 1"]
+    if min_size > max_size:
+        return [f"minSize {min_size} is greater than maxSize {max_size}"]
+    if not 0 <= min_size <= desired_size <= max_size:
+        return [f"desiredSize {desired_size} is outside [minSize {min_size}, maxSize {max_size}]"]
+    return []
+
+
+def labels_problems(labels: Mapping[str, str]) -> list[str]:
+    return [p for key, value in labels.items() for p in node_label_problems(key, value)]
+
+
+def taint_problems(taint: NodeTaint) -> list[str]:
+    problems = [p for p in node_label_problems(taint.key, taint.value)]
+    if taint.effect not in TAINT_EFFECTS:
+        hint = {"NoSchedule": "NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}.get(taint.effect)
+        problems.append(
+            f"taint {taint.key!r} effect {taint.effect!r}: one of {', '.join(TAINT_EFFECTS)}"
+            + (f" (EKS spells Kubernetes' {taint.effect} as {hint})" if hint else "")
+        )
+    return problems
+
+
+def namespace_problems(namespace: str, system_namespace: str) -> list[str]:
+    problems = label_problems(namespace)
+    if namespace in RESERVED_NAMESPACES or namespace == system_namespace:
+        problems.append(
+            f"namespace {namespace!r} is reserved ({', '.join(sorted(RESERVED_NAMESPACES))}, "
+            f"{system_namespace}); use your own, e.g. 'apps'"
+        )
+    return problems
+
+
+def cidr_problems(cidrs: Sequence[str]) -> list[str]:
+    problems = []
+    for cidr in cidrs:
+        try:
+            ipaddress.IPv4Network(cidr, strict=True)
+        except (ValueError, TypeError) as exc:
+            problems.append(f"{cidr!r} is not an IPv4 CIDR: {exc}")
+    return problems
+
+
+def public_endpoint_problems(
+    public: bool, cidrs: Sequence[str], allow_from_anywhere: bool
+) -> list[str]:
+    if not public:
+        return (
+            [
+                f"publicAccessCidrs {list(cidrs)} given but the endpoint is private-only; remove "
+                "them or set endpointPublicAccess: true"
+            ]
+            if cidrs
+            else []
+        )
+    if not cidrs:
+        return [
+            "publicAccessCidrs: required when endpointPublicAccess is true (e.g. your office or "
+            "VPN egress range); or set endpointPublicAccess: false"
+        ]
+    if "0.0.0.0/0" in cidrs and not allow_from_anywhere:
+        return [
+            "publicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API to the internet; name your "
+            "CIDRs, or opt out explicitly with allowPublicAccessFromAnywhere: true"
+        ]
+    return []
+
+
+def admin_role_problems(arns: Sequence[object]) -> list[str]:
+    if not arns:
+        return ["at least one IAM role ARN (include the role that runs `pulumi up`)"]
+    bad = [arn for arn in arns if isinstance(arn, str) and not _ROLE_ARN.match(arn)]
+    if not bad:
+        return []
+    hint = (
+        "; use the role's ARN, not an assumed-role session"
+        if any(":assumed-role/" in b for b in bad)
+        else ""
+    )
+    return [f"{bad} are not IAM role ARNs (arn:aws:iam::<account>:role/<name>){hint}"]
+
+
+def kubernetes_version_problems(version: object) -> list[str]:
+    if version in ADDON_VERSIONS:
+        return []
+    hint = (
+        " (write it as a string: YAML reads 1.30 as the number 1.3)"
+        if isinstance(version, float)
+        else ""
+    )
+    return [
+        f"unsupported Kubernetes version {version!r}{hint}; allowed (EKS standard support, "
+        f"tested here): {', '.join(ADDON_VERSIONS)}"
+    ]
+
+
+def node_group_problems(spec: NodeGroupSpec) -> list[str]:
+    """Every rule of one node group, in config terms."""
+    problems = node_group_name_problems(spec.name)
+    problems += architecture_problems(spec.instance_types)
+    if spec.capacity_type not in CAPACITY_TYPES:
+        problems.append(f"capacityType {spec.capacity_type!r}: one of {', '.join(CAPACITY_TYPES)}")
+    problems += size_problems(spec.min_size, spec.desired_size, spec.max_size)
+    low, high = MAX_UNAVAILABLE
+    if not low <= spec.max_unavailable <= high:
+        problems.append(f"maxUnavailable {spec.max_unavailable}: allowed {low}..{high}")
+    low, high = DISK_SIZE_GIB
+    if not low <= spec.disk_size_gib <= high:
+        problems.append(f"diskSizeGib {spec.disk_size_gib}: allowed {low}..{high}")
+    problems += labels_problems(spec.labels)
+    for taint in spec.taints:
+        problems += taint_problems(taint)
+    return problems
+
+
+def validate(args: ClusterArgs) -> list[str]:
+    """Every problem with `args`, naming the field and what is allowed (empty when valid)."""
+    problems = [f"cluster_name: {p}" for p in cluster_name_problems(args.cluster_name)]
+    problems += [f"admin_role_arns: {p}" for p in admin_role_problems(args.admin_role_arns)]
+    problems += [
+        f"public_access_cidrs: {p}"
+        for p in cidr_problems(args.public_access_cidrs)
+        + public_endpoint_problems(
+            args.public_endpoint,
+            list(args.public_access_cidrs),
+            args.allow_public_access_from_anywhere,
+        )
+    ]
+    if args.log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(
+            f"log_retention_days {args.log_retention_days}: one of {list(LOG_RETENTION_DAYS)}"
+        )
+    if args.imds_hop_limit not in IMDS_HOP_LIMITS:
+        problems.append(f"imds_hop_limit {args.imds_hop_limit}: 1 or 2")
+    if args.controller_replicas < 1:
+        problems.append(f"controller_replicas {args.controller_replicas}: at least 1")
+    problems += _version_problems(args)
+    names = [spec.name for spec in args.node_groups]
+    if not names or len(set(names)) != len(names):
+        problems.append(f"node_groups {names}: at least one node group, unique names")
+    for spec in args.node_groups:
+        problems += [f"node_groups[{spec.name}]: {p}" for p in node_group_problems(spec)]
+    problems += _namespace_problems(args)
+    return problems
+
+
+def _version_problems(args: ClusterArgs) -> list[str]:
+    problems = []
+    addons = args.resolved_addon_versions()
+    if set(addons) != REQUIRED_ADDONS:
+        return [
+            f"addon_versions {addons or args.kubernetes_version!r}: versions of "
+            f"{sorted(REQUIRED_ADDONS)}; defaults exist for {sorted(ADDON_VERSIONS)}"
+        ]
+    for addon, version in addons.items():
+        if not _ADDON_VERSION.match(version):
+            problems.append(f"addon_versions[{addon}] {version!r}: exact, like v1.2.3-eksbuild.1")
+    if not addons["kube-proxy"].startswith(f"v{args.kubernetes_version}."):
+        problems.append(
+            f"addon_versions[kube-proxy] {addons['kube-proxy']!r}: a build for Kubernetes "
+            f"{args.kubernetes_version}"
+        )
+    pin = CLUSTER_AUTOSCALER_PINS.get(args.kubernetes_version)
+    if args.cluster_autoscaler and (
+        pin is None or not pin.image_tag.startswith(f"v{args.kubernetes_version}.")
+    ):
+        problems.append(
+            f"kubernetes_version {args.kubernetes_version!r}: one with a Cluster Autoscaler of "
+            f"its minor: {sorted(CLUSTER_AUTOSCALER_PINS)}"
+        )
+    charts = args.resolved_chart_versions()
+    if set(charts) != set(CHART_REPOSITORIES):
+        return [
+            *problems,
+            f"chart_versions {charts}: exact versions of {sorted(CHART_REPOSITORIES)}",
+        ]
+    for chart, version in charts.items():
+        if not _CHART_VERSION.match(version):
+            problems.append(
+                f"chart_versions[{chart}] {version!r}: exact X.Y.Z (no ranges, no latest)"
+            )
+    # The committed controller IAM policy belongs to one controller minor (chart 1.N -> v2.N).
+    expected = ALB_CONTROLLER_POLICY_APP_VERSION
+    if "v2." + charts[ALB_CONTROLLER].split(".")[1] != expected:
+        problems.append(
+            f"chart_versions[{ALB_CONTROLLER}] {charts[ALB_CONTROLLER]!r}: a chart of controller "
+            f"{expected}, the committed IAM policy's version; update policies with the chart"
+        )
+    return problems
+
+
+def _namespace_problems(args: ClusterArgs) -> list[str]:
+    problems = [f"system_namespace: {p}" for p in label_problems(args.system_namespace)]
+    if args.system_namespace in RESERVED_NAMESPACES:
+        problems.append(f"system_namespace {args.system_namespace!r} is reserved")
+    names = list(args.namespaces)
+    if len(set(names)) != len(names):
+        problems.append(f"namespaces {names}: unique names")
+    for namespace in names:
+        problems += [
+            f"namespaces: {p}" for p in namespace_problems(namespace, args.system_namespace)
+        ]
+    unknown = sorted(set(args.namespace_pod_security) - set(names))
+    if unknown:
+        problems.append(f"namespace_pod_security {unknown}: keys must be listed in namespaces")
+    levels = {**args.namespace_pod_security, "<default>": args.default_pod_security}
+    for namespace, level in levels.items():
+        if level not in POD_SECURITY_LEVELS:
+            problems.append(
+                f"namespace_pod_security[{namespace}] {level!r}: one of {POD_SECURITY_LEVELS}"
+            )
+    return problems

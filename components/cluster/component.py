@@ -1,0 +1,333 @@
+"""EKS cluster on pulumi-eks, with the defaults terraform-aws-eks has and pulumi-eks lacks.
+
+* Control plane: private API endpoint (public only with named CIDRs), authentication mode `API`
+  with access entries (no aws-auth ConfigMap, no implicit cluster-creator admin), KMS envelope
+  encryption of Secrets, all five control-plane log types into a KMS-encrypted log group with
+  retention, IAM OIDC provider for IRSA, upgrade policy STANDARD.
+* Nodes (`nodes.py`): EKS managed node groups on AL2023 in the private subnets, IMDSv2 only
+  (hop limit 1 by default, so pods cannot borrow the node role), encrypted gp3 roots, no
+  public IPs. The node role has only the worker and ECR pull policies; the CNI policy goes to
+  the vpc-cni add-on's IRSA role.
+* Add-ons (`addons.py`): EKS managed add-ons with pinned versions (vpc-cni with network policy
+  enforcement, kube-proxy, eks-pod-identity-agent before the nodes; coredns and the EBS CSI
+  driver after), namespaces with Pod Security labels, a default encrypted gp3 StorageClass.
+* Controllers (`controllers.py`): Helm releases of the AWS Load Balancer Controller,
+  metrics-server and (optionally) Cluster Autoscaler, each with its own IRSA role.
+
+pulumi-eks's `Cluster` is a remote component: under the mock engine it registers as a single
+`eks:index:Cluster` with no children, so only its scalar outputs are used here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+import pulumi_kubernetes as k8s
+
+from components.cluster import policies
+from components.cluster.addons import InCluster, eks_addon, namespaces, storage_classes
+from components.cluster.args import LOG_TYPES, ClusterArgs, validate
+from components.cluster.controllers import controllers
+from components.cluster.nodes import node_groups
+from components.iam import IrsaRole, irsa_role, service_role
+
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly")
+
+
+def harden_eks_children(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult:
+    """Resource transform for pulumi-eks's children: no implicit cluster-creator admin.
+
+    pulumi-eks hard-codes `bootstrapClusterCreatorAdminPermissions: true` on its inner
+    `aws.eks.Cluster` and exposes no option for it; a transform reaches into the remote
+    component (properties arrive with engine, i.e. camelCase, names). Admins come only from
+    `ClusterArgs.admin_role_arns`.
+    """
+    if args.type_ != "aws:eks/cluster:Cluster":
+        return pulumi.ResourceTransformResult(props=args.props, opts=args.opts)
+    props = dict(args.props)
+    access = dict(props.get("accessConfig") or {})
+    access["authenticationMode"] = "API"
+    access["bootstrapClusterCreatorAdminPermissions"] = False
+    props["accessConfig"] = access
+    return pulumi.ResourceTransformResult(props=props, opts=args.opts)
+
+
+class Cluster(pulumi.ComponentResource):
+    """Hardened EKS cluster with managed node groups, add-ons and cluster controllers.
+
+    Outputs: `cluster_name`, `endpoint`, `oidc_provider_arn`, `oidc_issuer`, `kubeconfig`
+    (secret), `cluster_security_group_id`, `node_security_group_id` (every node carries it:
+    allow data stores from it), `node_role_arn`, `provider` (Kubernetes provider for
+    everything in-cluster), `namespaces` (name -> Namespace), `namespace_names`,
+    `system_namespace`, `node_groups` (name -> NodeGroup), `addons` (name -> Addon),
+    `releases` (chart -> Release). `service_account_role(...)` makes IRSA roles for other
+    components.
+    """
+
+    def __init__(
+        self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        problems = validate(args)  # before registering anything
+        if problems:
+            raise ValueError(f"Cluster {name}: " + "; ".join(problems))
+        super().__init__("platform:cluster:Cluster", name, None, opts)
+        self.args = args
+        addon_versions = args.resolved_addon_versions()
+        invoke_opts = pulumi.InvokeOutputOptions(parent=self)
+        self._partition = aws.get_partition_output(opts=invoke_opts).partition
+        self._region = aws.get_region_output(opts=invoke_opts).region
+        self._account_id = aws.get_caller_identity_output(opts=invoke_opts).account_id
+
+        self._control_plane(name, args)
+        admin_grants = self._admins(name, args)
+        node_role, node_role_policies = service_role(
+            f"{name}-node",
+            service_principal="ec2.amazonaws.com",
+            account_id=self._account_id,
+            partition=self._partition,
+            aws_managed_policies=[
+                *NODE_POLICIES,
+                *(["AmazonSSMManagedInstanceCore"] if args.node_ssm_access else []),
+            ],
+            description=f"EKS nodes of {args.cluster_name}",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.node_role_arn: pulumi.Output[str] = node_role.arn
+
+        cni_role = self.service_account_role(
+            f"{name}-vpc-cni",
+            namespace="kube-system",
+            service_account="aws-node",
+            managed_policy_arns=[self._aws_policy("AmazonEKS_CNI_Policy")],
+        )
+        ebs_role = self.service_account_role(
+            f"{name}-ebs-csi",
+            namespace="kube-system",
+            service_account="ebs-csi-controller-sa",
+            inline_policies={
+                "kms": pulumi.Output.from_input(args.ebs_kms_key_arn).apply(
+                    lambda arn: json.dumps(policies.ebs_csi_kms_policy(arn))
+                )
+            },
+            managed_policy_arns=[self._aws_policy("service-role/AmazonEBSCSIDriverPolicy")],
+        )
+
+        # With bootstrap_self_managed_addons off the cluster starts without networking, so the
+        # node-level add-ons (DaemonSets) go first and the nodes wait for them; Deployments
+        # (coredns, the EBS CSI controller) wait for the nodes, or they would sit DEGRADED.
+        def addon(addon_name: str, role_arn=None, **kwargs) -> aws.eks.Addon:
+            self.addons[addon_name] = eks_addon(
+                self, name, addon_name, addon_versions[addon_name], self.cluster_name,
+                role_arn, **kwargs,
+            )  # fmt: skip
+            return self.addons[addon_name]
+
+        self.addons: dict[str, aws.eks.Addon] = {}
+        cni_config = {"enableNetworkPolicy": "true"} if args.network_policy else None
+        before_nodes = [
+            addon("vpc-cni", cni_role.arn, config=cni_config),
+            addon("kube-proxy"),
+            addon("eks-pod-identity-agent"),
+        ]
+        self.node_groups = node_groups(
+            self,
+            name,
+            args,
+            cluster_name=self.cluster_name,
+            node_role_arn=self.node_role_arn,
+            node_security_group_id=self.node_security_group_id,
+            depends_on=[*before_nodes, *node_role_policies, *args.egress],
+        )
+        after_nodes = list(self.node_groups.values())
+        coredns = addon("coredns", depends_on=after_nodes)
+        ebs_csi = addon("aws-ebs-csi-driver", ebs_role.arn, depends_on=after_nodes)
+
+        # Everything in-cluster goes through this provider; it waits for the admin access
+        # entries, since the cluster creator has no implicit access, and for egress, so that
+        # `pulumi destroy` deletes every in-cluster object (and the ALBs their finalizers
+        # remove) before NAT and the endpoints go.
+        api_rules = self._private_api_access(name, args)
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.eks.kubeconfig_json,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*admin_grants, *api_rules, *args.egress]
+            ),
+        )
+        where = InCluster(parent=self, provider=self.provider, name=name)
+        self.namespaces, self.system_namespace = namespaces(where, args)
+        self.namespace_names: dict[str, pulumi.Output[str]] = {
+            ns: resource.metadata.name for ns, resource in self.namespaces.items()
+        }
+        self.storage_class = storage_classes(where, args, ebs_csi)
+        self.releases = controllers(
+            where,
+            args,
+            args.resolved_chart_versions(),
+            [*after_nodes, coredns],
+            cluster_name=self.cluster_name,
+            region=self._region,
+            partition=self._partition,
+            account_id=self._account_id,
+            irsa=self.service_account_role,
+        )
+
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "endpoint": self.endpoint,
+                "oidcProviderArn": self.oidc_provider_arn,
+                "oidcIssuer": self.oidc_issuer,
+                "kubeconfig": self.kubeconfig,
+                "clusterSecurityGroupId": self.cluster_security_group_id,
+                "nodeSecurityGroupId": self.node_security_group_id,
+                "nodeRoleArn": self.node_role_arn,
+                "namespaces": self.namespace_names,
+            }
+        )
+
+    # -- control plane ------------------------------------------------------------------------
+    def _control_plane(self, name: str, args: ClusterArgs) -> None:
+        # Created first so EKS finds it instead of making its own without KMS or retention.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs",
+            name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.log_kms_key_arn,
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, retain_on_delete=args.protect
+            ),
+        )
+        self.eks = eks.Cluster(
+            f"{name}-eks",
+            name=args.cluster_name,
+            version=args.kubernetes_version,
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            vpc_id=args.vpc_id,
+            private_subnet_ids=args.private_subnet_ids,
+            endpoint_private_access=True,
+            endpoint_public_access=args.public_endpoint,
+            public_access_cidrs=list(args.public_access_cidrs) if args.public_endpoint else None,
+            authentication_mode=eks.AuthenticationMode.API,
+            encryption_config_key_arn=args.secrets_kms_key_arn,
+            enabled_cluster_log_types=list(LOG_TYPES),
+            create_oidc_provider=True,
+            kubernetes_service_ip_address_range=args.service_ipv4_cidr,
+            deletion_protection=args.protect,
+            # No default self-managed node group, no aws-auth, no add-ons of pulumi-eks's own:
+            # node groups and every add-on are managed below, with pinned versions.
+            skip_default_node_group=True,
+            bootstrap_self_managed_addons=False,
+            use_default_vpc_cni=True,
+            kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
+            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                depends_on=[log_group],
+                transforms=[harden_eks_children],
+            ),
+        )
+        # The physical name, but only once the cluster exists (its kubeconfig is known), so
+        # everything naming the cluster waits for it.
+        self.cluster_name: pulumi.Output[str] = self.eks.kubeconfig_json.apply(
+            lambda _: args.cluster_name
+        )
+        self.endpoint: pulumi.Output[str] = self.eks.kubeconfig.apply(_api_server)
+        self.oidc_provider_arn: pulumi.Output[str] = self.eks.oidc_provider_arn
+        self.oidc_issuer: pulumi.Output[str] = self.eks.oidc_issuer
+        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(self.eks.kubeconfig_json)
+        self.cluster_security_group_id: pulumi.Output[str] = self.eks.cluster_security_group_id
+        self.node_security_group_id: pulumi.Output[str] = self.eks.node_security_group_id
+
+    def _admins(self, name: str, args: ClusterArgs) -> list[pulumi.Resource]:
+        admin_policy = self._partition.apply(
+            lambda p: f"arn:{p}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+        )
+        grants: list[pulumi.Resource] = []
+        for index, principal in enumerate(args.admin_role_arns):
+            key = _role_key(principal, index)
+            entry = aws.eks.AccessEntry(
+                f"{name}-admin-{key}",
+                cluster_name=self.cluster_name,
+                principal_arn=principal,
+                type="STANDARD",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            grants.append(
+                aws.eks.AccessPolicyAssociation(
+                    f"{name}-admin-{key}",
+                    cluster_name=self.cluster_name,
+                    principal_arn=entry.principal_arn,
+                    policy_arn=admin_policy,
+                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            )
+        return grants
+
+    def _private_api_access(
+        self, name: str, args: ClusterArgs
+    ) -> list[aws.vpc.SecurityGroupIngressRule]:
+        """HTTPS to the private API endpoint from the named ranges (deployers, CI, VPN)."""
+        return [
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-{index}",
+                security_group_id=self.cluster_security_group_id,
+                description="Kubernetes API (private endpoint) from deployers and operators",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4=cidr,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for index, cidr in enumerate(args.private_access_cidrs)
+        ]
+
+    # -- helpers ------------------------------------------------------------------------------
+    def service_account_role(
+        self,
+        resource_name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        inline_policies: Mapping[str, pulumi.Input[str]] | None = None,
+        managed_policy_arns: Sequence[pulumi.Input[str]] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> IrsaRole:
+        """IRSA role trusted by this cluster's OIDC provider for exactly one service account.
+
+        Other components (application data access, observability) call this with
+        `opts=pulumi.ResourceOptions(parent=<their component>)`; the default parent is the
+        cluster. Annotate the service account with `eks.amazonaws.com/role-arn: <result>.arn`.
+        """
+        return irsa_role(
+            resource_name,
+            oidc_provider_arn=self.oidc_provider_arn,
+            oidc_issuer=self.oidc_issuer,
+            namespace=namespace,
+            service_account=service_account,
+            inline_policies=inline_policies,
+            managed_policy_arns=managed_policy_arns,
+            opts=opts or pulumi.ResourceOptions(parent=self),
+        )
+
+    def _aws_policy(self, policy: str) -> pulumi.Output[str]:
+        return self._partition.apply(lambda p: f"arn:{p}:iam::aws:policy/{policy}")
+
+
+def _api_server(kubeconfig: object) -> str:
+    config = json.loads(kubeconfig) if isinstance(kubeconfig, str) else kubeconfig
+    return config["clusters"][0]["cluster"]["server"]  # type: ignore[index]
+
+
+def _role_key(principal: pulumi.Input[str], index: int) -> str:
+    """A stable resource-name key for an admin role: its name when known, else its position."""
+    if isinstance(principal, str):
+        return re.sub(r"[^A-Za-z0-9-]", "-", principal.rsplit("/", 1)[-1]).lower()
+    return str(index)

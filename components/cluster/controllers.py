@@ -1,0 +1,161 @@
+"""The cluster's controllers as pinned Helm releases, each with its own IRSA role.
+
+Install order (the AWS Load Balancer Controller's webhooks are Fail-closed):
+
+1. AWS Load Balancer Controller: its webhooks intercept Pods (readiness gates) and Ingresses
+   cluster-wide with `failurePolicy: Fail`, so it must be running before anything else. Its
+   Service mutator (every Service CREATE) is off: only Ingress is used.
+2. metrics-server and Cluster Autoscaler, after it: their Services and Pods are then never
+   created while the controller's webhook endpoints have no ready pod.
+
+Every release gets the restricted pod/container security contexts from
+`components.hardening`, through the keys each chart reads (`CHART_SECURITY_CONTEXT_KEYS`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.cluster import policies
+from components.cluster.addons import InCluster
+from components.cluster.args import ClusterArgs
+from components.cluster.versions import (
+    ALB_CONTROLLER,
+    CHART_REPOSITORIES,
+    CHART_SECURITY_CONTEXT_KEYS,
+    CLUSTER_AUTOSCALER,
+    CLUSTER_AUTOSCALER_PINS,
+    METRICS_SERVER,
+)
+from components.hardening import NOBODY, container_security_context, pod_security_context
+from components.iam import IrsaRole
+
+CONTROLLER_NAMESPACE = "kube-system"
+
+
+def controllers(
+    where: InCluster,
+    args: ClusterArgs,
+    charts: Mapping[str, str],
+    depends_on: list[pulumi.Resource],
+    *,
+    cluster_name: pulumi.Input[str],
+    region: pulumi.Output[str],
+    partition: pulumi.Output[str],
+    account_id: pulumi.Output[str],
+    irsa: Callable[..., IrsaRole],
+) -> dict[str, k8s.helm.v3.Release]:
+    """The controllers, in install order; `irsa` makes their IAM roles (IRSA)."""
+    releases: dict[str, k8s.helm.v3.Release] = {}
+
+    def release(chart: str, values: dict, after: list[pulumi.Resource]) -> k8s.helm.v3.Release:
+        releases[chart] = helm_release(where, chart, charts[chart], values, after)
+        return releases[chart]
+
+    # Pods cannot reach IMDS (hop limit 1), so region and VPC are given explicitly.
+    alb_policy = aws.iam.Policy(
+        f"{where.name}-alb-controller",
+        description=f"AWS Load Balancer Controller of {args.cluster_name} (reference policy)",
+        policy=json.dumps(policies.alb_controller_policy(), separators=(",", ":")),
+        opts=pulumi.ResourceOptions(parent=where.parent),
+    )
+    alb_role = irsa(
+        f"{where.name}-alb-controller",
+        namespace=CONTROLLER_NAMESPACE,
+        service_account=ALB_CONTROLLER,
+        managed_policy_arns=[alb_policy.arn],
+    )
+    pdb = {"maxUnavailable": 1} if args.controller_replicas > 1 else {}
+    alb_controller = release(
+        ALB_CONTROLLER,
+        {
+            "clusterName": cluster_name,
+            "region": region,
+            "vpcId": args.vpc_id,
+            "replicaCount": args.controller_replicas,
+            "serviceAccount": service_account_values(ALB_CONTROLLER, alb_role.arn),
+            "podDisruptionBudget": pdb,
+            "resources": resources("100m", "128Mi", "256Mi"),
+            # Only Ingress is used. The Service mutator (a Fail-closed webhook on every
+            # Service CREATE) would make any Service creation fail whenever the controller
+            # has no ready pod: during install, upgrades and destroy.
+            "enableServiceMutatorWebhook": False,
+        },
+        depends_on,
+    )
+    after_controller = [*depends_on, alb_controller]
+    release(
+        METRICS_SERVER,
+        {
+            "replicas": args.controller_replicas,
+            "podDisruptionBudget": {"enabled": args.controller_replicas > 1, "maxUnavailable": 1},
+            "resources": resources("100m", "200Mi", "400Mi"),
+        },
+        after_controller,
+    )
+    if not args.cluster_autoscaler:
+        return releases
+    autoscaler_policy = pulumi.Output.all(partition, region, account_id).apply(
+        lambda v: json.dumps(policies.cluster_autoscaler_policy(args.cluster_name, *v))
+    )
+    autoscaler_role = irsa(
+        f"{where.name}-cluster-autoscaler",
+        namespace=CONTROLLER_NAMESPACE,
+        service_account=CLUSTER_AUTOSCALER,
+        inline_policies={"scaling": autoscaler_policy},
+    )
+    release(
+        CLUSTER_AUTOSCALER,
+        {
+            "cloudProvider": "aws",
+            "awsRegion": region,
+            "autoDiscovery": {"clusterName": cluster_name},
+            "image": {"tag": CLUSTER_AUTOSCALER_PINS[args.kubernetes_version].image_tag},
+            "rbac": {
+                "serviceAccount": service_account_values(CLUSTER_AUTOSCALER, autoscaler_role.arn)
+            },
+            "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste"},
+            "resources": resources("100m", "300Mi", "600Mi"),
+        },
+        after_controller,
+    )
+    return releases
+
+
+def helm_release(
+    where: InCluster, chart: str, version: str, values: dict, depends_on: list[pulumi.Resource]
+) -> k8s.helm.v3.Release:
+    """A pinned, atomic release of one controller chart in kube-system, pods hardened."""
+    pod_key, container_key = CHART_SECURITY_CONTEXT_KEYS[chart]
+    hardened = {
+        pod_key: pod_security_context(uid=NOBODY),
+        container_key: container_security_context(),
+    }
+    return k8s.helm.v3.Release(
+        f"{where.name}-{chart}",
+        name=chart,
+        chart=chart,
+        version=version,
+        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORIES[chart]),
+        namespace=CONTROLLER_NAMESPACE,
+        values={**values, **hardened},
+        # A failed install or upgrade rolls back instead of leaving a half-applied release.
+        atomic=True,
+        cleanup_on_fail=True,
+        timeout=600,
+        opts=where.opts(depends_on=depends_on),
+    )
+
+
+def service_account_values(name: str, role_arn: pulumi.Input[str]) -> dict:
+    return {"create": True, "name": name, "annotations": {"eks.amazonaws.com/role-arn": role_arn}}
+
+
+def resources(cpu: str, memory: str, memory_limit: str) -> dict:
+    # Requests for scheduling; a memory limit but no CPU limit (no throttling of controllers).
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}
