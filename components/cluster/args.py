@@ -1,20 +1,35 @@
-"""What a `Cluster` takes and the rules its inputs must follow (pure: no pulumi-eks).
-
-Every rule is a small function returning a list of problems (empty when fine), so the settings
-layer applies exactly these rules to the stack config and `validate(args)` applies them to the
-Args before anything is registered.
-"""
+"""What a `Cluster` takes, and `validate(args)` applying the rules of `rules.py` to it before
+anything is registered (pure: no pulumi-eks)."""
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 
 from components.cluster.policies import ALB_CONTROLLER_POLICY_APP_VERSION
+from components.cluster.rules import (
+    ADDON_VERSION,
+    CAPACITY_TYPES,
+    CHART_VERSION,
+    DEFAULT_DISK_SIZE_GIB,
+    DISK_SIZE_GIB,
+    IMDS_HOP_LIMITS,
+    MAX_UNAVAILABLE,
+    POD_SECURITY_LEVELS,
+    RESERVED_NAMESPACES,
+    admin_role_problems,
+    architecture_problems,
+    cidr_problems,
+    cluster_name_problems,
+    labels_problems,
+    namespace_problems,
+    node_group_name_problems,
+    public_endpoint_problems,
+    size_problems,
+    taint_problems,
+)
 from components.cluster.versions import (
     ADDON_VERSIONS,
     ALB_CONTROLLER,
@@ -25,27 +40,8 @@ from components.cluster.versions import (
     KUBERNETES_VERSION,
     REQUIRED_ADDONS,
 )
-from components.kubernetes_rules import label_problems, node_label_problems
+from components.kubernetes_rules import label_problems
 from components.logs import LOG_RETENTION_DAYS
-
-LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
-POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
-TAINT_EFFECTS = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
-RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
-IMDS_HOP_LIMITS = (1, 2)
-MAX_UNAVAILABLE = (1, 100)  # EKS update_config.max_unavailable
-DISK_SIZE_GIB = (20, 16384)  # gp3 root volume; AL2023 needs 20
-DEFAULT_DISK_SIZE_GIB = 40  # room for the image cache of a node running ~30 pods
-MAX_NODE_GROUP_NAME = 31  # leaves room for the random suffix in 63
-
-_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
-_NODE_GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
-_CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")  # exact; no ranges, no "latest"
-_ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-# Graviton families have a "g" right after the generation digit: m7g, c6gn, t4g, r8gd, x2gd.
-_GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*\.")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,138 +203,6 @@ class ClusterArgs:
         return {**CHART_VERSIONS, **({CLUSTER_AUTOSCALER: pin.chart} if pin else {})}
 
 
-def ami_type(instance_types: Sequence[str]) -> str:
-    """AL2023 AMI type for the instance types: ARM for Graviton families, x86_64 otherwise."""
-    arm = {bool(_GRAVITON.match(t)) for t in instance_types}
-    if len(arm) != 1:
-        raise ValueError(f"instance types {list(instance_types)} mix x86_64 and arm64 families")
-    return "AL2023_ARM_64_STANDARD" if arm.pop() else "AL2023_x86_64_STANDARD"
-
-
-# -- rules, one function per fact (settings calls the same ones) --------------------------------
-def cluster_name_problems(name: str) -> list[str]:
-    if _CLUSTER_NAME.match(name):
-        return []
-    return [f"cluster name {name!r}: 1..100 of [A-Za-z0-9-_], not starting with '-' or '_'"]
-
-
-def node_group_name_problems(name: object) -> list[str]:
-    if isinstance(name, str) and _NODE_GROUP_NAME.match(name):
-        return []
-    return [
-        f"node group name {name!r}: lowercase letters, digits and '-', at most "
-        f"{MAX_NODE_GROUP_NAME} (no capitals or underscores)"
-    ]
-
-
-def architecture_problems(instance_types: Sequence[str]) -> list[str]:
-    if not instance_types:
-        return ["at least one instance type"]
-    try:
-        ami_type(instance_types)
-    except ValueError as exc:
-        return [f"{exc}; one node group runs one architecture"]
-    return []
-
-
-def size_problems(min_size: int, desired_size: int, max_size: int) -> list[str]:
-    if max_size < 1:
-        return [f"maxSize {max_size} must be at least 1"]
-    if min_size > max_size:
-        return [f"minSize {min_size} is greater than maxSize {max_size}"]
-    if not 0 <= min_size <= desired_size <= max_size:
-        return [f"desiredSize {desired_size} is outside [minSize {min_size}, maxSize {max_size}]"]
-    return []
-
-
-def labels_problems(labels: Mapping[str, str]) -> list[str]:
-    return [p for key, value in labels.items() for p in node_label_problems(key, value)]
-
-
-def taint_problems(taint: NodeTaint) -> list[str]:
-    problems = [p for p in node_label_problems(taint.key, taint.value)]
-    if taint.effect not in TAINT_EFFECTS:
-        hint = {"NoSchedule": "NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}.get(taint.effect)
-        problems.append(
-            f"taint {taint.key!r} effect {taint.effect!r}: one of {', '.join(TAINT_EFFECTS)}"
-            + (f" (EKS spells Kubernetes' {taint.effect} as {hint})" if hint else "")
-        )
-    return problems
-
-
-def namespace_problems(namespace: str, system_namespace: str) -> list[str]:
-    problems = label_problems(namespace)
-    if namespace in RESERVED_NAMESPACES or namespace == system_namespace:
-        problems.append(
-            f"namespace {namespace!r} is reserved ({', '.join(sorted(RESERVED_NAMESPACES))}, "
-            f"{system_namespace}); use your own, e.g. 'apps'"
-        )
-    return problems
-
-
-def cidr_problems(cidrs: Sequence[str]) -> list[str]:
-    problems = []
-    for cidr in cidrs:
-        try:
-            ipaddress.IPv4Network(cidr, strict=True)
-        except (ValueError, TypeError) as exc:
-            problems.append(f"{cidr!r} is not an IPv4 CIDR: {exc}")
-    return problems
-
-
-def public_endpoint_problems(
-    public: bool, cidrs: Sequence[str], allow_from_anywhere: bool
-) -> list[str]:
-    if not public:
-        return (
-            [
-                f"publicAccessCidrs {list(cidrs)} given but the endpoint is private-only; remove "
-                "them or set endpointPublicAccess: true"
-            ]
-            if cidrs
-            else []
-        )
-    if not cidrs:
-        return [
-            "publicAccessCidrs: required when endpointPublicAccess is true (e.g. your office or "
-            "VPN egress range); or set endpointPublicAccess: false"
-        ]
-    if "0.0.0.0/0" in cidrs and not allow_from_anywhere:
-        return [
-            "publicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API to the internet; name your "
-            "CIDRs, or opt out explicitly with allowPublicAccessFromAnywhere: true"
-        ]
-    return []
-
-
-def admin_role_problems(arns: Sequence[object]) -> list[str]:
-    if not arns:
-        return ["at least one IAM role ARN (include the role that runs `pulumi up`)"]
-    bad = [arn for arn in arns if isinstance(arn, str) and not _ROLE_ARN.match(arn)]
-    if not bad:
-        return []
-    hint = (
-        "; use the role's ARN, not an assumed-role session"
-        if any(":assumed-role/" in b for b in bad)
-        else ""
-    )
-    return [f"{bad} are not IAM role ARNs (arn:aws:iam::<account>:role/<name>){hint}"]
-
-
-def kubernetes_version_problems(version: object) -> list[str]:
-    if version in ADDON_VERSIONS:
-        return []
-    hint = (
-        " (write it as a string: YAML reads 1.30 as the number 1.3)"
-        if isinstance(version, float)
-        else ""
-    )
-    return [
-        f"unsupported Kubernetes version {version!r}{hint}; allowed (EKS standard support, "
-        f"tested here): {', '.join(ADDON_VERSIONS)}"
-    ]
-
-
 def node_group_problems(spec: NodeGroupSpec) -> list[str]:
     """Every rule of one node group, in config terms."""
     problems = node_group_name_problems(spec.name)
@@ -398,7 +262,7 @@ def _version_problems(args: ClusterArgs) -> list[str]:
             f"{sorted(REQUIRED_ADDONS)}; defaults exist for {sorted(ADDON_VERSIONS)}"
         ]
     for addon, version in addons.items():
-        if not _ADDON_VERSION.match(version):
+        if not ADDON_VERSION.match(version):
             problems.append(f"addon_versions[{addon}] {version!r}: exact, like v1.2.3-eksbuild.1")
     if not addons["kube-proxy"].startswith(f"v{args.kubernetes_version}."):
         problems.append(
@@ -420,7 +284,7 @@ def _version_problems(args: ClusterArgs) -> list[str]:
             f"chart_versions {charts}: exact versions of {sorted(CHART_REPOSITORIES)}",
         ]
     for chart, version in charts.items():
-        if not _CHART_VERSION.match(version):
+        if not CHART_VERSION.match(version):
             problems.append(
                 f"chart_versions[{chart}] {version!r}: exact X.Y.Z (no ranges, no latest)"
             )

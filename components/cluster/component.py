@@ -31,9 +31,10 @@ import pulumi_kubernetes as k8s
 
 from components.cluster import policies
 from components.cluster.addons import InCluster, eks_addon, namespaces, storage_classes
-from components.cluster.args import LOG_TYPES, ClusterArgs, validate
+from components.cluster.args import ClusterArgs, validate
 from components.cluster.controllers import controllers
 from components.cluster.nodes import node_groups
+from components.cluster.rules import LOG_TYPES
 from components.iam import IrsaRole, irsa_role, service_role
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.cluster.args import ClusterArgs, ami_type
+from components.cluster.args import ClusterArgs
+from components.cluster.rules import ami_type
 
 
 def node_groups(

@@ -14,15 +14,9 @@ import pytest
 
 from components.cluster import component as cluster_module
 from components.cluster import policies as cluster_policies
-from components.cluster.args import (
-    LOG_TYPES,
-    ClusterArgs,
-    NodeGroupSpec,
-    NodeTaint,
-    ami_type,
-    validate,
-)
+from components.cluster.args import ClusterArgs, NodeGroupSpec, NodeTaint, validate
 from components.cluster.component import Cluster, harden_eks_children
+from components.cluster.rules import LOG_TYPES, ami_type
 from components.cluster.versions import ADDON_VERSIONS, CHART_REPOSITORIES, CHART_VERSIONS
 from infra import mockengine
 from infra.mockengine import PlatformMocks, Recording, run_program
