@@ -3,15 +3,20 @@
 Pure data and validation: nothing here talks to Pulumi, Kubernetes or Prometheus.
 """
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+# The service's own rules, from their one home (the component the settings layer uses too).
+from components.bluegreen.args import (
+    MAX_SERVICE_NAME,
+    image_problems,
+    path_problems,
+    tag_problems,
+)
+from components.kubernetes_rules import service_name_problems
+
 SERVICES_KEY = "platform:services"
-# Same rules as components.bluegreen: RFC 1035 service names, tags that are label values.
-_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,44}[a-z0-9])?$")
-_TAG = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
 
 
 class ExitCode(IntEnum):
@@ -72,17 +77,11 @@ class Service:
 
 
 def validate_tag(tag: str | None) -> str:
-    """Return `tag` if it is a pinned Docker tag; reject empty and `latest`."""
-    if tag is None or not tag.strip():
-        raise ConfigError("image tag must not be empty: pin an immutable version such as 1.6.0")
-    if tag.strip().lower() == "latest":
-        raise ConfigError("image tag 'latest' is not allowed: pin an immutable version")
-    if not _TAG.match(tag):
-        raise ConfigError(
-            f"image tag {tag!r} is invalid: at most 63 of [A-Za-z0-9_.-], starting and ending "
-            "alphanumeric (it is also the pod label `version`)"
-        )
-    return tag
+    """Return `tag` if it is a pinned image tag (the service's own rule); else ConfigError."""
+    problems = tag_problems(tag)
+    if problems:
+        raise ConfigError(problems[0])
+    return tag  # type: ignore[return-value]
 
 
 def find_service(raw: object, name: str) -> Service:
@@ -102,11 +101,11 @@ def find_service(raw: object, name: str) -> Service:
 def _parse(entry: Mapping[str, object], index: int) -> Service:
     key = f"{SERVICES_KEY}[{index}]"
     name = entry.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ConfigError(f"{key}.name must be an RFC 1035 label (max 46), got {name!r}")
+    if problems := service_name_problems(name, MAX_SERVICE_NAME):
+        raise ConfigError(f"{key}.name: {problems[0]}")
     image = entry.get("image")
-    if not isinstance(image, str) or not image or ":" in image.rsplit("/", 1)[-1]:
-        raise ConfigError(f"{key}.image must be a repository without a tag, got {image!r}")
+    if problems := image_problems(image):
+        raise ConfigError(f"{key}.image: {problems[0]}")
     raw_active = entry.get("activeColor")
     if raw_active not in (Color.BLUE, Color.GREEN):
         raise ConfigError(f"{key}.activeColor must be 'blue' or 'green', got {raw_active!r}")
@@ -118,12 +117,12 @@ def _parse(entry: Mapping[str, object], index: int) -> Service:
     if active not in tags:
         raise ConfigError(f"{key}.tags.{active} must be set: it is the active colour")
     health = entry.get("healthPath", "/healthz")
-    if not isinstance(health, str) or not health.startswith("/"):
-        raise ConfigError(f"{key}.healthPath must start with '/', got {health!r}")
+    if problems := path_problems(health):
+        raise ConfigError(f"{key}.healthPath: {problems[0]}")
     return Service(
-        name=name,
+        name=name,  # type: ignore[arg-type]
         index=index,
-        image=image,
+        image=image,  # type: ignore[arg-type]
         tags=tags,
         active=active,
         split=_optional_int(entry, "trafficSplit", key, 0, 100),

@@ -9,8 +9,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components import bluegreen_manifests as m
-from components.bluegreen import BlueGreenService, BlueGreenServiceArgs, ContainerResources
+from components.bluegreen import (
+    COLORS,
+    BlueGreenService,
+    BlueGreenServiceArgs,
+    ContainerResources,
+    validate,
+)
+from components.bluegreen import manifests as m
 from infra.mockengine import RecordedResource, Recording, last_run, run_program
 
 NS = "apps"
@@ -153,7 +159,7 @@ def test_deployments_are_named_and_selected_by_their_own_colour(plain):
 
 
 def test_pods_are_hardened(plain):
-    for color in m.COLORS:
+    for color in COLORS:
         spec = pod_spec(plain, color)
         assert spec["securityContext"]["runAsNonRoot"] is True
         assert spec["securityContext"]["runAsUser"] > 0
@@ -187,7 +193,7 @@ def test_pods_are_hardened(plain):
 
 
 def test_prod_spreads_strictly_across_zones(prod):
-    for color in m.COLORS:
+    for color in COLORS:
         zone = pod_spec(prod, color)["topologySpreadConstraints"][0]
         assert (zone["topologyKey"], zone["whenUnsatisfiable"]) == (m.ZONE_KEY, "DoNotSchedule")
 
@@ -204,7 +210,7 @@ def test_no_pod_mounts_an_api_token_and_irsa_comes_from_the_annotation(plain, pr
     assert sa["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": ROLE}
     assert sa["automountServiceAccountToken"] is False
     for rec in (plain, prod):
-        for color in m.COLORS:
+        for color in COLORS:
             assert pod_spec(rec, color)["automountServiceAccountToken"] is False
 
 
@@ -283,7 +289,7 @@ def test_hpa_only_with_autoscaling_and_with_the_brief_numbers(plain, prod):
     assert plain.of_type(HPA) == []
     hpas = {r.name: r.inputs["spec"] for r in prod.of_type(HPA)}
     assert set(hpas) == {"web-hpa-blue", "web-hpa-green"}
-    for color in m.COLORS:
+    for color in COLORS:
         spec = hpas[f"web-hpa-{color}"]
         assert spec["scaleTargetRef"] == {
             "apiVersion": "apps/v1",
@@ -310,7 +316,7 @@ def test_idle_replicas_zero_scales_only_the_idle_deployment():
     assert [r.name for r in rec.of_type(PDB)] == ["web-pdb-blue"]
     # apart from replicas the idle Deployment is unchanged
     warm = deploy(replicas=3)
-    for color in m.COLORS:
+    for color in COLORS:
         before = dict(warm.one(DEPLOYMENT, f"web-deployment-{color}").inputs["spec"])
         after = dict(rec.one(DEPLOYMENT, f"web-deployment-{color}").inputs["spec"])
         before.pop("replicas")
@@ -327,7 +333,7 @@ def test_idle_replicas_zero_with_autoscaling_has_no_hpa_for_the_idle_colour():
 
 
 def test_pdbs_allow_one_voluntary_eviction_per_colour(plain):
-    for color in m.COLORS:
+    for color in COLORS:
         spec = plain.one(PDB, f"web-pdb-{color}").inputs["spec"]
         assert spec["maxUnavailable"] == 1
         assert spec["selector"] == {"matchLabels": {"app": "web", "color": color}}
@@ -418,14 +424,20 @@ def test_separate_metrics_port_is_exposed_annotated_and_admitted():
         ({"alb_source_cidrs": ["10.0.0.1/20"]}, "alb_source_cidrs='10.0.0.1/20'"),
         ({"alb_scheme": "public"}, "alb_scheme='public'"),
         ({"resources": ContainerResources(cpu_request="2", cpu_limit="500m")}, "cpu_limit"),
-        ({"hpa_max_replicas": 2, "replicas": 3}, "hpa_max_replicas=2"),
+        ({"hpa_max_replicas": 2, "replicas": 3}, "above the autoscaling maximum 2"),
+        ({"port": 80}, "port=80"),  # non-root: no privileged ports
+        ({"tags": {"blue": "team/1.0", "green": "1.0"}}, "no '/'"),
+        ({"image": f"{REPO}:1.0"}, "not in the image"),
+        ({"hostnames": ["https://app.example.com"]}, "not a URL"),
+        ({"health_path": "/health check"}, "without spaces"),
+        ({"resources": ContainerResources(memory_request="lots")}, "not a positive Kubernetes"),
         ({"certificate_arn": "not-an-arn"}, "certificate_arn="),
     ],
 )
-def test_invalid_inputs_raise_a_clear_value_error(override, message):
-    with pytest.raises(ValueError, match=r"BlueGreenService .*") as err:
-        BlueGreenServiceArgs(**base_fields(**override))
-    assert message in str(err.value)
+def test_invalid_inputs_are_named_with_what_is_allowed(override, message):
+    problems = validate(BlueGreenServiceArgs(**base_fields(**override)))
+    assert problems and all(p.startswith("BlueGreenService ") for p in problems)
+    assert any(message in p for p in problems), problems
 
 
 def test_builders_refuse_unknown_colours_and_mutable_tags():

@@ -12,8 +12,8 @@ import kubernetes_validate
 import pytest
 from kubernetes_validate.utils import ValidationError
 
-from components import bluegreen_manifests as m
 from components.bluegreen import BlueGreenServiceArgs
+from components.bluegreen import manifests as m
 from infra.profiles import PROFILES
 
 # Validate against the Kubernetes version every environment's cluster runs (from the

@@ -48,10 +48,13 @@ def test_numbers_written_by_config_set_path_are_accepted():
         ({"activeColor": "red"}, "activeColor must be 'blue' or 'green'"),
         ({"trafficSplit": 101}, "trafficSplit must be an integer 0..100"),
         ({"trafficSplit": True}, "trafficSplit must be an integer"),
-        ({"image": "registry.example/api:1.0"}, "image must be a repository without a tag"),
+        (
+            {"image": "registry.example/api:1.0"},
+            "image: image 'registry.example/api:1.0': a repository without tag",
+        ),
         ({"tags": {"blue": "1"}, "activeColor": "green"}, "tags.green must be set"),
         ({"tags": {"red": "1"}}, "tags must map blue/green"),
-        ({"healthPath": "healthz"}, "healthPath must start with '/'"),
+        ({"healthPath": "healthz"}, "healthPath: path 'healthz': an absolute URL path"),
     ],
 )
 def test_invalid_service_config_names_the_key(overrides, message):

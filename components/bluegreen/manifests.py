@@ -2,39 +2,25 @@
 
 Every function returns plain manifest dicts (camelCase, as `kubectl` reads them) from a
 validated `BlueGreenServiceArgs`, so they can be checked against the Kubernetes OpenAPI schema
-and asserted on without Pulumi; `components.bluegreen.BlueGreenService` only registers them.
-The Deployments' names, selectors and templates never depend on `active_color` (see the
-`components.bluegreen` module docstring for why and for the release flow).
+and asserted on without Pulumi; `BlueGreenService` only registers them. The Deployments'
+names, selectors and templates never depend on `active_color` (see the package docstring for
+why and for the release flow).
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from components.bluegreen.args import COLORS, BlueGreenServiceArgs
 from components.hardening import container_security_context, pod_security_context
 
-if TYPE_CHECKING:
-    from components.bluegreen import BlueGreenServiceArgs
-
-COLORS = ("blue", "green")
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOST_KEY = "kubernetes.io/hostname"
 ALB = "alb.ingress.kubernetes.io"
-# TLS 1.3 + TLS 1.2 with forward-secret AEAD ciphers only (AWS "restricted" 2021-06 policy).
-DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
-ALB_SCHEMES = ("internal", "internet-facing")
-# An annotation key's name part ("actions.<svc>-weighted") is at most 63 characters.
-MAX_SERVICE_NAME = 63 - len("actions.") - len("-weighted")
 
 
 # -- derived facts ----------------------------------------------------------------------------
-
-
-def other_color(color: str) -> str:
-    if color not in COLORS:
-        raise ValueError(f"BlueGreenService colour {color!r} is invalid: expected one of {COLORS}")
-    return COLORS[1 - COLORS.index(color)]
 
 
 def color_replicas(args: BlueGreenServiceArgs, color: str) -> int:

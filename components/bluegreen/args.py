@@ -1,0 +1,386 @@
+"""What a `BlueGreenService` takes, and the rules its inputs follow (pure functions returning
+problems; the settings layer and the release tool apply the same ones)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.kubernetes_rules import (
+    label_problems,
+    quantity,
+    resource_problems,
+    service_name_problems,
+    subdomain_problems,
+)
+
+COLORS = ("blue", "green")
+ALB_SCHEMES = ("internal", "internet-facing")
+# TLS 1.3 + TLS 1.2 with forward-secret AEAD ciphers only (AWS "restricted" 2021-06 policy).
+DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+# An annotation key's name part ("actions.<svc>-weighted") is at most 63 characters.
+MAX_SERVICE_NAME = 63 - len("actions.") - len("-weighted")
+HPA_MAX_REPLICAS = 10  # the product brief's autoscaling ceiling
+CONTAINER_PORTS = (1024, 65535)  # non-root, no capabilities: no privileged ports
+PORTS = (1, 65535)
+
+# A tag must be a valid image tag and a valid label value (it becomes `version: <tag>`).
+_TAG = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?")
+# Registry host (optionally with port) and path; the tag comes from `tags`, never the repo.
+_REPOSITORY = re.compile(
+    r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*"
+)
+_CERTIFICATE_ARN = re.compile(r"arn:aws[a-z-]*:acm:([a-z0-9-]+):[0-9]{12}:certificate/[\w-]+")
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/\S+")
+_HOSTNAME = re.compile(r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def other_color(color: str) -> str:
+    if color not in COLORS:
+        raise ValueError(f"BlueGreenService colour {color!r} is invalid: expected one of {COLORS}")
+    return COLORS[1 - COLORS.index(color)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerResources:
+    """CPU and memory requests and limits of the application container.
+
+    Attributes:
+        cpu_request: Kubernetes quantity, e.g. "250m"; what the scheduler reserves and what
+            the HPA's CPU utilisation is measured against.
+        memory_request: e.g. "256Mi"; the HPA's memory utilisation is measured against it.
+        cpu_limit: e.g. "1"; must be >= the request.
+        memory_limit: e.g. "512Mi"; must be >= the request (the container is OOM-killed above).
+    """
+
+    cpu_request: str = "250m"
+    memory_request: str = "256Mi"
+    cpu_limit: str = "1"
+    memory_limit: str = "512Mi"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlueGreenServiceArgs:
+    """Inputs of `BlueGreenService` (checked by `validate` before anything is registered).
+
+    Attributes:
+        service_name: Kubernetes name of the service (`<svc>`): RFC 1035 label, at most 46
+            characters so `alb.ingress.kubernetes.io/actions.<svc>-weighted` stays a legal key.
+        namespace: existing namespace the objects go into.
+        image: image repository without tag, e.g.
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web".
+        tags: image tag per colour, `{"blue": ..., "green": ...}`; never empty or "latest";
+            also used as the pod label `version`, so at most 63 characters.
+        alb_source_cidrs: CIDRs of the subnets the ALB lives in (public subnets for
+            internet-facing, private for internal); with target-type ip the ALB connects to
+            pod IPs from these addresses, so the NetworkPolicy admits them on `port`.
+        provider: the cluster's `kubernetes.Provider`. Required by the component (it refuses
+            to fall back to an ambient kubeconfig); the pure manifest builders ignore it.
+        active_color: "blue" or "green": the colour the stable Service and the ALB send
+            traffic to.
+        replicas: pods of the active colour (and the HPA minimum). Recommended dev 2, uat 2,
+            prod 3.
+        idle_replicas: pods of the idle colour. None keeps it at `replicas` (rollback window,
+            warm standby); 0 scales it down after promotion (no HPA, no PDB for it).
+        traffic_split: percent (0..100) of ALB traffic sent to the idle colour (canary);
+            None means plain blue-green (active 100, idle 0). Not allowed with
+            `idle_replicas=0`.
+        port: container port the application listens on (1024..65535: the container runs
+            as non-root with every capability dropped, so it cannot bind a lower port).
+        service_port: port of the ClusterIP Services (in-cluster clients call `<svc>:80`).
+        health_path: HTTP path for the liveness/readiness/startup probes and the ALB health
+            check.
+        resources: container requests and limits.
+        env_config_map: name of a ConfigMap (the platform ConfigMap) loaded with `envFrom`.
+        irsa_role_arn: IAM role for the service account (IRSA). When set, the ServiceAccount
+            carries `eks.amazonaws.com/role-arn` and EKS's pod identity webhook projects the
+            web-identity token; the Kubernetes API token is never mounted either way.
+        certificate_arn: ACM certificate for the HTTPS listener. Without it the ALB listens
+            on HTTP 80 only (no redirect, no TLS); whether that is acceptable for a given
+            environment is the settings layer's decision.
+        hostnames: host rules of the Ingress; empty means any host.
+        alb_scheme: "internal" (default) or "internet-facing".
+        alb_inbound_cidrs: client CIDRs allowed to reach the ALB listeners; empty leaves
+            the controller default (0.0.0.0/0, which for an internal ALB means the VPC and
+            whatever is routed into it).
+        alb_group_name: IngressGroup to share one ALB between Ingresses. All Ingresses of a
+            group must agree on the group-wide annotations (scheme, attributes, inbound CIDRs).
+        ssl_policy: ALB TLS policy for the HTTPS listener (TLS 1.2/1.3 only by default).
+        access_logs_bucket: S3 bucket for ALB access logs (the bucket must use SSE-S3 and a
+            bucket policy for ELB log delivery); None disables access logs.
+        autoscaling: create an HPA per (non-zero) colour; Deployments then leave `replicas`
+            to the HPA. Recommended dev off, uat on, prod on.
+        hpa_max_replicas: HPA maximum (product brief: 10).
+        hpa_cpu_utilization: HPA target CPU utilisation in percent of the request (brief: 70).
+        hpa_memory_utilization: HPA target memory utilisation in percent (brief: 80).
+        hpa_scale_down_stabilization_seconds: scale-down stabilisation window (brief: 300).
+        zone_spread_strict: spread pods across zones with `DoNotSchedule` (prod) instead of
+            `ScheduleAnyway` (dev/uat, where a single-AZ node group must still schedule).
+        monitoring_namespace: namespace of Prometheus, admitted to scrape `metrics_port`.
+        metrics_port: port serving Prometheus metrics; None means `port`.
+        metrics_path: path of the metrics endpoint (Prometheus scrape annotation).
+        run_as_user: numeric non-root UID/GID the container runs as (`runAsNonRoot` can only
+            be verified by the kubelet for a numeric user).
+        tmp_size_limit: size limit of the emptyDir mounted at /tmp (the root filesystem is
+            read-only).
+        pre_stop_sleep_seconds: keep serving this long after termination starts so the ALB
+            deregisters the pod before it stops; 0 disables the preStop hook.
+        termination_grace_period_seconds: time a pod gets to stop; also the ALB target
+            deregistration delay. Must exceed `pre_stop_sleep_seconds`.
+    """
+
+    service_name: str
+    namespace: str
+    image: str
+    tags: Mapping[str, str]
+    alb_source_cidrs: Sequence[str]
+    provider: k8s.Provider | None = None
+    active_color: str = "blue"
+    replicas: int = 2
+    idle_replicas: int | None = None
+    traffic_split: int | None = None
+    port: int = 8080
+    service_port: int = 80
+    health_path: str = "/healthz"
+    resources: ContainerResources = field(default_factory=ContainerResources)
+    env_config_map: str | None = None
+    irsa_role_arn: pulumi.Input[str] | None = None
+    certificate_arn: pulumi.Input[str] | None = None
+    hostnames: Sequence[str] = ()
+    alb_scheme: str = "internal"
+    alb_inbound_cidrs: Sequence[str] = ()
+    alb_group_name: str | None = None
+    ssl_policy: str = DEFAULT_SSL_POLICY
+    access_logs_bucket: pulumi.Input[str] | None = None
+    autoscaling: bool = False
+    hpa_max_replicas: int = HPA_MAX_REPLICAS
+    hpa_cpu_utilization: int = 70
+    hpa_memory_utilization: int = 80
+    hpa_scale_down_stabilization_seconds: int = 300
+    zone_spread_strict: bool = False
+    monitoring_namespace: str = "monitoring"
+    metrics_port: int | None = None
+    metrics_path: str = "/metrics"
+    run_as_user: int = 10001
+    tmp_size_limit: str = "256Mi"
+    pre_stop_sleep_seconds: int = 10
+    termination_grace_period_seconds: int = 30
+
+    @property
+    def idle_color(self) -> str:
+        return other_color(self.active_color)
+
+    @property
+    def scrape_port(self) -> int:
+        return self.metrics_port if self.metrics_port is not None else self.port
+
+
+# -- rules, one function per fact (the settings layer and the release tool apply the same) ------
+def tag_problems(tag: object) -> list[str]:
+    """Why `tag` cannot be an image tag here (pinned, and usable as a label value)."""
+    if not isinstance(tag, str) or not tag.strip():
+        return ["image tag is empty; use an immutable version tag such as 1.4.2"]
+    if tag.strip().lower() == "latest":
+        return [
+            "image tag 'latest' is not allowed: it is not reproducible and cannot be rolled "
+            "back; use an immutable version tag such as 1.4.2"
+        ]
+    if not _TAG.fullmatch(tag):
+        return [
+            f"image tag {tag!r}: at most 63 of [A-Za-z0-9_.-], alphanumeric at both ends (no '/', "
+            "':' or '@')"
+        ]
+    return []
+
+
+def image_problems(image: object) -> list[str]:
+    """Why `image` is not a repository reference (registry/path, without tag or digest)."""
+    if isinstance(image, str) and _REPOSITORY.fullmatch(image):
+        return []
+    hint = ""
+    if isinstance(image, str) and ("@" in image or re.search(r":[^/]*$", image.split("/", 1)[-1])):
+        hint = "; put the version in `tags`, not in the image"
+    return [f"image {image!r}: a repository without tag or digest, lowercase{hint}"]
+
+
+def path_problems(path: object) -> list[str]:
+    """Why `path` is not an absolute URL path (health checks, metrics)."""
+    if isinstance(path, str) and path.startswith("/") and not any(c.isspace() for c in path):
+        return []
+    return [f"path {path!r}: an absolute URL path without spaces, such as '/healthz'"]
+
+
+def port_problems(port: object, bounds: tuple[int, int] = PORTS) -> list[str]:
+    low, high = bounds
+    if _is_int(port) and low <= port <= high:
+        return []
+    return [f"port {port!r}: a port number {low}..{high}"]
+
+
+def certificate_arn_problems(arn: object, region: str | None = None) -> list[str]:
+    """Why `arn` is not an ACM certificate ARN usable by an ALB in `region`."""
+    match = _CERTIFICATE_ARN.fullmatch(arn) if isinstance(arn, str) else None
+    if match is None:
+        return [
+            f"certificateArn {arn!r}: an ACM certificate ARN, "
+            "arn:aws:acm:<region>:<account>:certificate/<id>"
+        ]
+    if region is not None and match.group(1) != region:
+        return [
+            f"certificateArn is in {match.group(1)}, but the ALB is in {region}: ACM certificates "
+            "are regional; request or import one in the ALB's region"
+        ]
+    return []
+
+
+def hostname_problems(host: object) -> list[str]:
+    """Why `host` is not a host name an Ingress rule accepts."""
+    if isinstance(host, str) and _HOSTNAME.fullmatch(host) and len(host) <= 253:
+        return []
+    hint = "; give the host name only, not a URL" if isinstance(host, str) and "/" in host else ""
+    return [f"hostname {host!r}: a lowercase DNS name, optionally '*.'{hint}"]
+
+
+def replicas_problems(replicas: object, idle_replicas: object, hpa_max: object) -> list[str]:
+    problems = []
+    if not _is_int(replicas) or replicas < 1:
+        problems.append(f"replicas {replicas!r}: an integer >= 1")
+    if idle_replicas is not None and (not _is_int(idle_replicas) or idle_replicas < 0):
+        problems.append(f"idleReplicas {idle_replicas!r}: an integer >= 0")
+    if not problems and _is_int(hpa_max) and hpa_max < max(replicas, idle_replicas or 0):  # type: ignore[call-overload]
+        problems.append(
+            f"replicas {replicas} (idle {idle_replicas}) is above the autoscaling maximum {hpa_max}"
+        )
+    return problems
+
+
+def validate(args: BlueGreenServiceArgs) -> list[str]:
+    """Every problem with `args` as `BlueGreenService <field>=<value> is invalid: expected …`."""
+    problems: list[str] = []
+
+    def check(ok: bool, key: str, value: Any, allowed: str) -> None:
+        if not ok:
+            problems.append(f"BlueGreenService {key}={value!r} is invalid: expected {allowed}")
+
+    def apply(key: str, value: Any, found: list[str]) -> None:
+        for problem in found:
+            problems.append(f"BlueGreenService {key}={value!r} is invalid: {problem}")
+
+    apply(
+        "service_name",
+        args.service_name,
+        service_name_problems(args.service_name, MAX_SERVICE_NAME),
+    )
+    for key in ("namespace", "monitoring_namespace"):
+        apply(key, getattr(args, key), label_problems(getattr(args, key)))
+    check(args.active_color in COLORS, "active_color", args.active_color, f"one of {list(COLORS)}")
+    apply("image", args.image, image_problems(args.image))
+    tags_ok = isinstance(args.tags, Mapping) and set(args.tags) == set(COLORS)
+    check(tags_ok, "tags", args.tags, "a mapping with exactly the keys 'blue' and 'green'")
+    if tags_ok:
+        for color in COLORS:
+            apply(f"tags.{color}", args.tags[color], tag_problems(args.tags[color]))
+    replicas = replicas_problems(args.replicas, args.idle_replicas, args.hpa_max_replicas)
+    apply("replicas", args.replicas, replicas)
+    check(
+        args.traffic_split is None
+        or (_is_int(args.traffic_split) and 0 <= args.traffic_split <= 100),
+        "traffic_split",
+        args.traffic_split,
+        "None or an int percentage 0..100",
+    )
+    check(
+        not (args.traffic_split and args.idle_replicas == 0),
+        "traffic_split",
+        args.traffic_split,
+        "0 or None while idle_replicas is 0 (the idle colour has no pods to take traffic)",
+    )
+    apply("port", args.port, port_problems(args.port, CONTAINER_PORTS))
+    apply("service_port", args.service_port, port_problems(args.service_port))
+    if args.metrics_port is not None:
+        apply("metrics_port", args.metrics_port, port_problems(args.metrics_port, CONTAINER_PORTS))
+    for key in ("health_path", "metrics_path"):
+        apply(key, getattr(args, key), path_problems(getattr(args, key)))
+    res = args.resources
+    for kind in ("cpu", "memory"):
+        request, limit = getattr(res, f"{kind}_request"), getattr(res, f"{kind}_limit")
+        apply(f"resources.{kind}_limit", limit, resource_problems(kind, request, limit))
+    if args.env_config_map is not None:
+        apply("env_config_map", args.env_config_map, subdomain_problems(args.env_config_map))
+    if isinstance(args.irsa_role_arn, str):
+        check(
+            bool(_ROLE_ARN.fullmatch(args.irsa_role_arn)),
+            "irsa_role_arn",
+            args.irsa_role_arn,
+            "an IAM role ARN",
+        )
+    if isinstance(args.certificate_arn, str):
+        apply(
+            "certificate_arn", args.certificate_arn, certificate_arn_problems(args.certificate_arn)
+        )
+    for host in args.hostnames:
+        apply("hostnames", host, hostname_problems(host))
+    check(args.alb_scheme in ALB_SCHEMES, "alb_scheme", args.alb_scheme, f"one of {ALB_SCHEMES}")
+    check(
+        bool(args.alb_source_cidrs) and not isinstance(args.alb_source_cidrs, str),
+        "alb_source_cidrs",
+        args.alb_source_cidrs,
+        "a non-empty list of the ALB subnets' CIDRs",
+    )
+    for key in ("alb_source_cidrs", "alb_inbound_cidrs"):
+        for cidr in getattr(args, key):
+            check(_is_cidr(cidr), key, cidr, "CIDR blocks such as '10.0.0.0/20'")
+    if args.alb_group_name is not None:
+        ok = bool(re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?", args.alb_group_name))
+        check(ok, "alb_group_name", args.alb_group_name, "None or a DNS-label-like name")
+    check(
+        isinstance(args.ssl_policy, str) and args.ssl_policy.startswith("ELBSecurityPolicy-TLS13"),
+        "ssl_policy",
+        args.ssl_policy,
+        "an ELBSecurityPolicy-TLS13-* policy (TLS 1.2/1.3 only)",
+    )
+    for key in ("hpa_cpu_utilization", "hpa_memory_utilization"):
+        value = getattr(args, key)
+        check(_is_int(value) and 1 <= value <= 100, key, value, "a percentage 1..100")
+    window = args.hpa_scale_down_stabilization_seconds
+    ok = _is_int(window) and 0 <= window <= 3600
+    check(ok, "hpa_scale_down_stabilization_seconds", window, "0..3600 seconds")
+    check(
+        _is_int(args.run_as_user) and args.run_as_user > 0,
+        "run_as_user",
+        args.run_as_user,
+        "a non-root UID (> 0)",
+    )
+    check(
+        quantity(args.tmp_size_limit) is not None,
+        "tmp_size_limit",
+        args.tmp_size_limit,
+        "a Kubernetes quantity such as '256Mi'",
+    )
+    grace, sleep = args.termination_grace_period_seconds, args.pre_stop_sleep_seconds
+    check(_is_int(sleep) and sleep >= 0, "pre_stop_sleep_seconds", sleep, "an int >= 0")
+    check(
+        _is_int(grace) and _is_int(sleep) and grace > sleep,
+        "termination_grace_period_seconds",
+        grace,
+        "an int greater than pre_stop_sleep_seconds",
+    )
+    return problems
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_cidr(value: Any) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(value, str) and "/" in value

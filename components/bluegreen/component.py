@@ -1,0 +1,97 @@
+"""`BlueGreenService`: registers the manifests of `manifests.py` through the cluster's
+kubernetes provider, after `validate` found nothing wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.bluegreen.args import BlueGreenServiceArgs, validate
+from components.bluegreen.manifests import build_manifests
+
+_RESOURCE_TYPES: dict[tuple[str, str], type[pulumi.CustomResource]] = {
+    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
+    ("v1", "Service"): k8s.core.v1.Service,
+    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): k8s.autoscaling.v2.HorizontalPodAutoscaler,
+    ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
+    ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
+    ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
+}
+# Top-level manifest fields other than metadata/spec, as SDK keyword arguments.
+_EXTRA_FIELDS = {"automountServiceAccountToken": "automount_service_account_token"}
+
+
+class BlueGreenService(pulumi.ComponentResource):
+    """Two coloured Deployments behind stable/preview Services and a weighted ALB Ingress.
+
+    Outputs: `stable_service_name`, `preview_service_name`, `ingress_name`, `active_color`,
+    `load_balancer_hostname` (the ALB's DNS name once the controller has provisioned it);
+    `resources[part]` holds every child by part name (e.g. "deployment-blue").
+    """
+
+    def __init__(
+        self, name: str, args: BlueGreenServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        if not isinstance(args.provider, k8s.Provider):
+            # Without an explicit provider Pulumi would use the ambient kubeconfig: the wrong
+            # cluster is one `kubectl config use-context` away.
+            raise ValueError(
+                f"BlueGreenService {name}: args.provider must be the cluster's "
+                f"kubernetes.Provider, got {args.provider!r}"
+            )
+        problems = validate(args)
+        if problems:
+            raise ValueError("; ".join(problems))
+        manifests = build_manifests(args)  # before super().__init__: a bad input registers nothing
+        super().__init__("platform:bluegreen:BlueGreenService", name, None, opts)
+
+        self.resources: dict[str, pulumi.CustomResource] = {}
+        for part, manifest in manifests.items():
+            depends_on: list[pulumi.Resource] = []
+            if part.startswith("deployment-"):
+                depends_on = [self.resources["serviceaccount"]]  # pods need their SA
+            elif part == "ingress":
+                depends_on = [r for p, r in self.resources.items() if p.startswith("service-")]
+            self.resources[part] = _register(
+                f"{name}-{part}",
+                manifest,
+                pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=depends_on),
+            )
+
+        stable = self.resources["service-stable"]
+        preview = self.resources["service-preview"]
+        ingress = self.resources["ingress"]
+        self.stable_service_name: pulumi.Output[str] = stable.metadata.apply(lambda m: m.name)
+        self.preview_service_name: pulumi.Output[str] = preview.metadata.apply(lambda m: m.name)
+        self.ingress_name: pulumi.Output[str] = ingress.metadata.apply(lambda m: m.name)
+        self.active_color: str = args.active_color
+        self.load_balancer_hostname: pulumi.Output[str | None] = ingress.status.apply(_lb_hostname)
+        self.register_outputs(
+            {
+                "stableServiceName": self.stable_service_name,
+                "previewServiceName": self.preview_service_name,
+                "ingressName": self.ingress_name,
+                "activeColor": self.active_color,
+                "loadBalancerHostname": self.load_balancer_hostname,
+            }
+        )
+
+
+def _register(
+    resource_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions
+) -> pulumi.CustomResource:
+    resource_type = _RESOURCE_TYPES[(manifest["apiVersion"], manifest["kind"])]
+    kwargs = {
+        _EXTRA_FIELDS.get(key, key): value
+        for key, value in manifest.items()
+        if key not in ("apiVersion", "kind")
+    }
+    return resource_type(resource_name, opts=opts, **kwargs)
+
+
+def _lb_hostname(status: Any) -> str | None:
+    ingresses = (status and status.load_balancer and status.load_balancer.ingress) or []
+    return ingresses[0].hostname if ingresses else None
