@@ -17,8 +17,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.database import store_security_group
 from components.snapshots import final_snapshot_identifier
+from components.store_security import store_security_group
 
 ENGINES = ("valkey", "redis")
 # Valkey 8.2 is the newest ElastiCache Valkey 8 minor; parameter group family `valkey8`.

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.database import store_security_group
+from components.store_security import store_security_group
 
 # 3.8.x is MSK's recommended Apache Kafka version (MSK patches within the 3.8 line itself).
 DEFAULT_KAFKA_VERSION = "3.8.x"

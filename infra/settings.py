@@ -31,7 +31,7 @@ from pydantic.alias_generators import to_camel
 
 from components.cidr import MAX_AZS, parse_vpc_cidr
 from components.cluster.versions import ADDON_VERSIONS
-from components.database_logins import login_for_service, login_problems
+from components.database.logins import login_for_service, login_problems
 from components.logs import LOG_RETENTION_DAYS
 from components.topics import (
     DEFAULT_PARTITIONS,

@@ -20,7 +20,7 @@ from components.bluegreen import BlueGreenService, BlueGreenServiceArgs, Contain
 from components.cache import Cache, CacheArgs
 from components.cluster import Cluster, ClusterArgs, NodeGroupSpec, NodeTaint
 from components.database import Database, DatabaseArgs
-from components.database_logins import DatabaseLogins, DatabaseLoginsArgs, login_for_service
+from components.database.logins import DatabaseLogins, DatabaseLoginsArgs, login_for_service
 from components.encryption import Keys, KeysArgs
 from components.network import Network, NetworkArgs
 from components.storage import Buckets, BucketsArgs, ReplicaArgs

@@ -317,3 +317,25 @@ def test_replica_region_key_policies_name_the_replica_region(recording, settings
     regions = {_provider_region(recording, key) for key in keys}
     expected = {settings.region, settings.replica_region} - {None}
     assert regions == expected
+
+
+def test_every_service_role_trust_carries_the_confused_deputy_guard(recording):
+    """Every role an AWS service assumes names this account as the source, except for the
+    services that send no source account (iam.NO_SOURCE_ACCOUNT_CONTEXT)."""
+    from components.iam import NO_SOURCE_ACCOUNT_CONTEXT
+    from infra.mockengine import ACCOUNT_ID
+
+    service_roles = []
+    for role in recording.of_type("aws:iam/role:Role"):
+        for statement in json.loads(role.inputs["assumeRolePolicy"])["Statement"]:
+            service = statement["Principal"].get("Service")
+            if not service:
+                continue
+            service_roles.append(service)
+            condition = statement.get("Condition", {}).get("StringEquals", {})
+            if service in NO_SOURCE_ACCOUNT_CONTEXT:
+                assert "aws:SourceAccount" not in condition, role.name
+            else:
+                assert condition.get("aws:SourceAccount") == ACCOUNT_ID, (role.name, service)
+    assert "monitoring.rds.amazonaws.com" in service_roles
+    assert "ec2.amazonaws.com" in service_roles

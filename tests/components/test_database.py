@@ -261,15 +261,23 @@ def _registered_aws_resources() -> list[str]:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"min_capacity": 8, "max_capacity": 4}, "min_capacity 8 > max_capacity 4"),
-        ({"min_capacity": 1, "seconds_until_auto_pause": 600}, "needs min_capacity 0"),
-        ({"max_capacity": 300}, "max_capacity 300"),
+        (
+            {"min_capacity": 8, "max_capacity": 4, "seconds_until_auto_pause": None},
+            "minCapacity 8 is greater than maxCapacity 4",
+        ),
+        ({"min_capacity": 1, "seconds_until_auto_pause": 600}, "needs minCapacity 0"),
+        ({"max_capacity": 300}, "maxCapacity 300"),
+        ({"min_capacity": 0.25}, "steps of 0.5"),
+        ({"engine_version": "17.10"}, "unknown aurora-postgresql version"),
+        ({"serverless": False, "instance_class": "db.r7g.lage"}, "did you mean db.r7g.large"),
+        ({"serverless": False, "instance_class": "r7g.large"}, "must start with 'db.'"),
+        ({"performance_insights_retention_days": 30}, "multiple of 31"),
         ({"protect": True, "skip_final_snapshot": True}, "skip_final_snapshot"),
-        ({"backup_retention_days": 40}, "backup_retention_days 40"),
+        ({"backup_retention_days": 40}, "backupRetentionDays 40"),
         ({"instance_count": 0}, "instance_count 0"),
         ({"allowed_security_group_ids": {}}, "allowed_security_group_ids"),
         ({"name_prefix": "Platform_Prod"}, "cluster identifier"),
-        ({"proxy": True, "proxy_subnet_ids": ["a", "b"]}, "never auto-pause"),
+        ({"proxy": True, "proxy_subnet_ids": ["a", "b"]}, "never pause"),
     ],
 )
 def test_invalid_args_fail_before_anything_is_registered(changes, message):

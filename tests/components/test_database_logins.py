@@ -8,7 +8,7 @@ import kubernetes_validate
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.database_logins import (
+from components.database.logins import (
     AWS_CLI_IMAGE,
     POSTGRES_IMAGE,
     DatabaseLogins,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from components.database_logins import logins_sql, run_script
+from components.database.logins import logins_sql, run_script
 
 DATABASE = "app"
 MASTER = "dbadmin"

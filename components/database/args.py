@@ -1,0 +1,267 @@
+"""What a `Database` takes, and the rules its inputs follow (pure; settings applies the same)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from components.aws_catalog import instance_type_problems
+from components.logs import LOG_RETENTION_DAYS
+
+ENGINE = "aurora-postgresql"
+# Versions tested here: a current minor of each supported major (17.5 scales to 0 ACU). Adding
+# one is a reviewed change: the parameter group family follows the major.
+ENGINE_VERSIONS = ("16.9", "17.5")
+DEFAULT_ENGINE_VERSION = "17.5"
+MODES = ("serverless", "provisioned")
+SERVERLESS_CLASS = "db.serverless"
+# Aurora PostgreSQL's provisioned classes: memory-optimised Graviton and Intel, burstable for
+# tests (db.t4g/db.t3). The EC2 part must exist (botocore's list), so `db.r7g.lage` is refused.
+INSTANCE_FAMILIES = (
+    "r5",
+    "r6g",
+    "r6gd",
+    "r6i",
+    "r6id",
+    "r7g",
+    "r7gd",
+    "r7i",
+    "r8g",
+    "x2g",
+    "t3",
+    "t4g",
+)
+DEFAULT_INSTANCE_CLASS = "db.r7g.large"
+ACU_RANGE = (0.0, 256.0)  # serverless v2, steps of 0.5
+DEFAULT_MIN_CAPACITY = 0.5
+DEFAULT_MAX_CAPACITY = 4.0
+AUTO_PAUSE_SECONDS = (300, 86400)
+MAX_READERS = 15
+BACKUP_RETENTION_DAYS = (1, 35)
+DEFAULT_BACKUP_RETENTION_DAYS = 7
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+DEFAULT_MONITORING_INTERVAL = 60
+DEFAULT_PERFORMANCE_INSIGHTS_DAYS = 7  # the free tier
+DEFAULT_LOG_RETENTION_DAYS = 30
+LOG_STATEMENTS = ("none", "ddl", "mod", "all")
+# At most 35 characters so derived names (`<id>-backup-replica` vault: 50) stay valid.
+_IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,33}[a-z0-9]$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseArgs:
+    """Inputs of `Database`.
+
+    Attributes:
+        name_prefix: stack-derived prefix of physical names, e.g. `platform-prod`; the cluster
+            identifier is `<name_prefix>-<component name>` (lowercase letters, digits, hyphens;
+            at most 35 characters).
+        vpc_id: VPC of the cluster's security group.
+        subnet_group_name: DB subnet group on the isolated (data) subnets (`Network`).
+        allowed_security_group_ids: label -> security group id allowed to connect (EKS node
+            and cluster security groups); one described ingress rule per entry.
+        kms_key_arn: customer-managed key (database domain) for storage, the master secret and
+            Performance Insights.
+        logs_kms_key_arn: customer-managed key (logs domain) for the exported PostgreSQL log group.
+        log_retention_days: retention of the exported PostgreSQL log group.
+        engine_version: pinned Aurora PostgreSQL version; the parameter group family follows its
+            major version.
+        serverless: serverless v2 instances (`db.serverless`) instead of `instance_class`.
+        min_capacity: serverless v2 minimum ACUs (0..256, steps of 0.5); 0 lets an idle
+            cluster pause (dev).
+        max_capacity: serverless v2 maximum ACUs, >= `min_capacity`.
+        seconds_until_auto_pause: idle seconds before pausing (300..86400); only with
+            `min_capacity` 0, where it defaults to 300.
+        instance_class: instance class of provisioned instances, e.g. `db.r7g.large` (a family
+            in `INSTANCE_FAMILIES`).
+        instance_count: instances in total: one writer, the rest readers (failover targets).
+        availability_zones: zones to place instances in, round-robin (writer in the first);
+            empty leaves placement to RDS within the subnet group.
+        database_name: database created with the cluster.
+        master_username: master user name; its password is managed by RDS in Secrets Manager.
+        port: PostgreSQL port.
+        backup_retention_days: automated backup (PITR) retention, 1..35; also the AWS Backup
+            retention.
+        backup_window: daily automated backup window (UTC), `hh:mm-hh:mm`.
+        maintenance_window: weekly maintenance window (UTC), `ddd:hh:mm-ddd:hh:mm`.
+        deletion_protection: RDS-level deletion protection.
+        skip_final_snapshot: skip the final snapshot on deletion (dev only; not with `protect`).
+        performance_insights_retention_days: 7 (free tier) or a multiple of 31 up to 731.
+        monitoring_interval: enhanced monitoring interval in seconds (0 turns it off).
+        log_min_duration_ms: log statements slower than this (ms); -1 turns it off.
+        log_statement: which statements to log: `none`, `ddl`, `mod` or `all`.
+        auto_minor_version_upgrade: apply minor engine upgrades in the maintenance window.
+        ignore_engine_version_drift: ignore `engine_version` differences so auto minor upgrades
+            (17.5 -> 17.6) do not show as a downgrade; turn off for a deliberate major upgrade.
+        allow_major_version_upgrade: let a changed `engine_version` cross a major version.
+        apply_immediately: apply modifications now instead of in the maintenance window.
+        protect: protect + retain the cluster and instances, and add the AWS Backup plan.
+        backup_kms_key_arn: key of the primary-region backup vault (backup domain); defaults
+            to `kms_key_arn`.
+        backup_schedule: AWS Backup schedule (cron, UTC); after the maintenance window.
+        replica_provider: AWS provider for the second region; its vault receives copies.
+        replica_backup_kms_key_arn: key in the second region for the replica vault; required
+            with `replica_provider`.
+        proxy: put an RDS Proxy (IAM auth end to end, TLS required) in front of the writer
+            for connection pooling; `proxy_endpoint` is then where applications write.
+        proxy_subnet_ids: subnets of the proxy (the isolated tier, at least two zones).
+        proxy_logins: database logins clients connect as through the proxy.
+    """
+
+    name_prefix: str
+    vpc_id: pulumi.Input[str]
+    subnet_group_name: pulumi.Input[str]
+    allowed_security_group_ids: Mapping[str, pulumi.Input[str]]
+    kms_key_arn: pulumi.Input[str]
+    logs_kms_key_arn: pulumi.Input[str]
+    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
+    engine_version: str = DEFAULT_ENGINE_VERSION
+    serverless: bool = True
+    min_capacity: float = DEFAULT_MIN_CAPACITY
+    max_capacity: float = DEFAULT_MAX_CAPACITY
+    seconds_until_auto_pause: int | None = None
+    instance_class: str = DEFAULT_INSTANCE_CLASS
+    instance_count: int = 1
+    availability_zones: Sequence[pulumi.Input[str]] = ()
+    database_name: str = "app"
+    master_username: str = "dbadmin"
+    port: int = 5432
+    backup_retention_days: int = DEFAULT_BACKUP_RETENTION_DAYS
+    backup_window: str = "02:00-03:00"
+    maintenance_window: str = "sun:03:30-sun:04:30"
+    deletion_protection: bool = True
+    skip_final_snapshot: bool = False
+    performance_insights_retention_days: int = DEFAULT_PERFORMANCE_INSIGHTS_DAYS
+    monitoring_interval: int = DEFAULT_MONITORING_INTERVAL
+    log_min_duration_ms: int = 1000
+    log_statement: str = "ddl"
+    auto_minor_version_upgrade: bool = True
+    ignore_engine_version_drift: bool = True
+    allow_major_version_upgrade: bool = False
+    apply_immediately: bool = False
+    protect: bool = False
+    backup_kms_key_arn: pulumi.Input[str] | None = None
+    backup_schedule: str = "cron(0 5 * * ? *)"
+    replica_provider: pulumi.ProviderResource | None = None
+    replica_backup_kms_key_arn: pulumi.Input[str] | None = None
+    proxy: bool = False
+    proxy_subnet_ids: Sequence[pulumi.Input[str]] = ()
+    proxy_logins: Sequence[str] = ()
+
+
+# -- rules, one function per fact --------------------------------------------------------------
+def identifier_problems(identifier: str) -> list[str]:
+    if _IDENTIFIER.match(identifier):
+        return []
+    return [
+        f"cluster identifier {identifier!r} must be 2..35 lowercase letters, digits or single "
+        "hyphens, starting with a letter"
+    ]
+
+
+def engine_version_problems(version: object) -> list[str]:
+    if version in ENGINE_VERSIONS:
+        return []
+    hint = " (write it as a string: YAML reads 17.10 as 17.1)" if isinstance(version, float) else ""
+    return [
+        f"unknown aurora-postgresql version {version!r}{hint}; "
+        f"allowed: {', '.join(ENGINE_VERSIONS)}"
+    ]
+
+
+def instance_class_problems(instance_class: object) -> list[str]:
+    return instance_type_problems(instance_class, prefix="db.", families=INSTANCE_FAMILIES)
+
+
+def capacity_problems(
+    min_capacity: float, max_capacity: float, seconds_until_auto_pause: int | None
+) -> list[str]:
+    """Serverless v2 capacity: 0..256 ACU in steps of 0.5, min <= max, pause only at 0."""
+    problems = []
+    low, high = ACU_RANGE
+    for label, acu in (("minCapacity", min_capacity), ("maxCapacity", max_capacity)):
+        if not low <= acu <= high or acu * 2 != int(acu * 2):
+            problems.append(f"{label} {acu}: allowed {low:g}..{high:g} in steps of 0.5")
+    if problems:
+        return problems
+    if min_capacity > max_capacity:
+        problems.append(f"minCapacity {min_capacity} is greater than maxCapacity {max_capacity}")
+    if max_capacity == 0:
+        problems.append("maxCapacity must be above 0")
+    if seconds_until_auto_pause is not None:
+        if min_capacity != 0:
+            problems.append(
+                "secondsUntilAutoPause needs minCapacity 0 (only a cluster that can scale to 0 "
+                "pauses)"
+            )
+        elif not AUTO_PAUSE_SECONDS[0] <= seconds_until_auto_pause <= AUTO_PAUSE_SECONDS[1]:
+            problems.append(
+                f"secondsUntilAutoPause {seconds_until_auto_pause}: allowed "
+                f"{AUTO_PAUSE_SECONDS[0]}..{AUTO_PAUSE_SECONDS[1]}"
+            )
+    return problems
+
+
+def backup_retention_problems(days: int) -> list[str]:
+    low, high = BACKUP_RETENTION_DAYS
+    return [] if low <= days <= high else [f"backupRetentionDays {days}: allowed {low}..{high}"]
+
+
+def performance_insights_problems(days: int) -> list[str]:
+    if days == 7 or (days % 31 == 0 and 31 <= days <= 731):
+        return []
+    return [
+        f"performanceInsightsRetentionDays {days}: 7 (free) or a multiple of 31 up to 731 "
+        "(whole months)"
+    ]
+
+
+def proxy_problems(proxy: bool, serverless: bool, min_capacity: float) -> list[str]:
+    if proxy and serverless and min_capacity == 0:
+        return [
+            "proxy: true holds connections open, so a cluster with minCapacity 0 would never "
+            "pause; raise minCapacity or set proxy: false"
+        ]
+    return []
+
+
+def validate(args: DatabaseArgs, name: str) -> list[str]:
+    """Every problem with `args` for the component called `name` (empty when valid)."""
+    problems = identifier_problems(f"{args.name_prefix}-{name}")
+    if not args.allowed_security_group_ids:
+        problems.append("allowed_security_group_ids is empty: nothing could reach the database")
+    problems += engine_version_problems(args.engine_version)
+    if args.serverless:
+        problems += capacity_problems(
+            args.min_capacity, args.max_capacity, args.seconds_until_auto_pause
+        )
+    else:
+        problems += instance_class_problems(args.instance_class)
+    if args.instance_count < 1:
+        problems.append(f"instance_count {args.instance_count}: at least 1 (the writer)")
+    problems += backup_retention_problems(args.backup_retention_days)
+    if args.monitoring_interval not in MONITORING_INTERVALS:
+        problems.append(
+            f"monitoring_interval {args.monitoring_interval}: allowed {MONITORING_INTERVALS}"
+        )
+    problems += performance_insights_problems(args.performance_insights_retention_days)
+    if args.log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(f"log_retention_days {args.log_retention_days}: a CloudWatch Logs value")
+    if args.log_statement not in LOG_STATEMENTS:
+        problems.append(
+            f"log_statement {args.log_statement!r}: allowed {', '.join(LOG_STATEMENTS)}"
+        )
+    if args.protect and args.skip_final_snapshot:
+        problems.append("skip_final_snapshot is for disposable (dev) clusters, not with protect")
+    if args.replica_provider is not None and args.replica_backup_kms_key_arn is None:
+        problems.append("replica_provider needs replica_backup_kms_key_arn for the copy vault")
+    problems += proxy_problems(args.proxy, args.serverless, args.min_capacity)
+    return problems
+
+
+def engine_major(version: str) -> str:
+    """`17.5` -> `17`."""
+    return version.split(".")[0]
