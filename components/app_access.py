@@ -21,7 +21,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.database.logins import login_problems
 from components.iam import irsa_role
+from components.kubernetes_rules import label_problems, subdomain_problems
 
 KAFKA_CLUSTER_ACTIONS = ("kafka-cluster:Connect", "kafka-cluster:DescribeCluster")
 KAFKA_TOPIC_ACTIONS = (
@@ -129,6 +131,24 @@ class ApplicationAccessArgs:
     streaming: StreamingConnection | None = None
 
 
+def validate(args: ApplicationAccessArgs) -> list[str]:
+    """Every problem with `args` (empty when valid)."""
+    problems = [f"namespace: {p}" for p in label_problems(args.namespace)]
+    problems += [f"service_account: {p}" for p in subdomain_problems(args.service_account)]
+    problems += [f"config_map_name: {p}" for p in subdomain_problems(args.config_map_name)]
+    db = args.database
+    if db is not None:
+        if (db.proxy_endpoint is None) != (db.proxy_resource_id is None):
+            problems.append("database.proxy_endpoint and database.proxy_resource_id go together")
+        problems += [f"database.user: {p}" for p in login_problems(db.user)]
+    if args.streaming is not None:
+        problems += [
+            f"streaming.consumer_group_prefix: {p}"
+            for p in label_problems(args.streaming.consumer_group_prefix)
+        ]
+    return problems
+
+
 class ApplicationAccess(pulumi.ComponentResource):
     """Connections ConfigMap plus the application's IRSA role and least-privilege policy.
 
@@ -138,9 +158,9 @@ class ApplicationAccess(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ApplicationAccessArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        db = args.database
-        if db is not None and (db.proxy_endpoint is None) != (db.proxy_resource_id is None):
-            raise ValueError("database.proxy_endpoint and database.proxy_resource_id go together")
+        problems = validate(args)  # before registering anything
+        if problems:
+            raise ValueError(f"ApplicationAccess {name}: " + "; ".join(problems))
         super().__init__("platform:app_access:ApplicationAccess", name, None, opts)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id

@@ -17,12 +17,22 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.aws_catalog import instance_type_problems
+from components.logs import LOG_RETENTION_DAYS
 from components.snapshots import final_snapshot_identifier
 from components.store_security import store_security_group
 
-ENGINES = ("valkey", "redis")
-# Valkey 8.2 is the newest ElastiCache Valkey 8 minor; parameter group family `valkey8`.
+# Versions tested here per engine; the parameter group family follows the major (`valkey8`).
+ENGINE_VERSIONS = {"valkey": ("8.1", "8.2"), "redis": ("7.1",)}
+DEFAULT_ENGINE = "valkey"
+# Valkey 8.2 is the newest ElastiCache Valkey 8 minor.
 DEFAULT_ENGINE_VERSION = "8.2"
+# Node families ElastiCache offers (burstable, general purpose, memory optimised, network).
+NODE_FAMILIES = ("t3", "t4g", "m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c7gn")
+DEFAULT_NODE_TYPE = "cache.t4g.micro"
+NODES = (1, 6)  # a primary and up to five replicas
+SNAPSHOT_RETENTION_DAYS = (0, 35)
+DEFAULT_LOG_RETENTION_DAYS = 30
 _GROUP_ID = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$")
 
 
@@ -67,10 +77,10 @@ class CacheArgs:
     allowed_security_group_ids: Mapping[str, pulumi.Input[str]]
     kms_key_arn: pulumi.Input[str]
     logs_kms_key_arn: pulumi.Input[str]
-    log_retention_days: int = 30
-    engine: str = "valkey"
+    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
+    engine: str = DEFAULT_ENGINE
     engine_version: str = DEFAULT_ENGINE_VERSION
-    node_type: str = "cache.t4g.micro"
+    node_type: str = DEFAULT_NODE_TYPE
     num_cache_clusters: int = 1
     multi_az: bool = False
     availability_zones: Sequence[pulumi.Input[str]] = ()
@@ -86,26 +96,60 @@ class CacheArgs:
     final_snapshot: bool | None = None
 
 
-def validate(name: str, args: CacheArgs) -> None:
-    """Reject settings ElastiCache would reject at apply time."""
-    group_id = f"{args.name_prefix}-{name}"
-    if not _GROUP_ID.match(group_id):
-        raise ValueError(
-            f"replication group id {group_id!r} must be 2..40 lowercase letters, digits or "
-            "single hyphens, starting with a letter"
-        )
-    if args.engine not in ENGINES:
-        raise ValueError(f"engine {args.engine!r}: allowed {ENGINES}")
+# -- rules, one function per fact (settings applies the same) ---------------------------------
+def group_id_problems(group_id: str) -> list[str]:
+    if _GROUP_ID.match(group_id):
+        return []
+    return [
+        f"replication group id {group_id!r} must be 2..40 lowercase letters, digits or single "
+        "hyphens, starting with a letter"
+    ]
+
+
+def engine_problems(engine: object, version: object) -> list[str]:
+    if engine not in ENGINE_VERSIONS:
+        return [f"engine {engine!r}: allowed {', '.join(ENGINE_VERSIONS)}"]
+    if version in ENGINE_VERSIONS[engine]:  # type: ignore[index]
+        return []
+    hint = " (write it as a string)" if isinstance(version, float) else ""
+    return [
+        f"engineVersion {version!r}{hint} is not a known {engine} version; allowed: "
+        f"{', '.join(ENGINE_VERSIONS[engine])}"  # type: ignore[index]
+    ]
+
+
+def node_type_problems(node_type: object) -> list[str]:
+    return instance_type_problems(node_type, prefix="cache.", families=NODE_FAMILIES)
+
+
+def replica_problems(num_cache_clusters: int, multi_az: bool) -> list[str]:
+    low, high = NODES
+    if not low <= num_cache_clusters <= high:
+        return [f"numCacheClusters {num_cache_clusters}: allowed {low}..{high}"]
+    if multi_az and num_cache_clusters < 2:
+        return ["multiAz needs numCacheClusters >= 2 (a primary and a replica to fail over to)"]
+    return []
+
+
+def snapshot_retention_problems(days: int) -> list[str]:
+    low, high = SNAPSHOT_RETENTION_DAYS
+    return [] if low <= days <= high else [f"snapshotRetentionDays {days}: allowed {low}..{high}"]
+
+
+def validate(args: CacheArgs, name: str) -> list[str]:
+    """Every problem ElastiCache would raise at apply time (empty when valid)."""
+    problems = group_id_problems(f"{args.name_prefix}-{name}")
+    problems += engine_problems(args.engine, args.engine_version)
+    problems += node_type_problems(args.node_type)
     if not args.allowed_security_group_ids:
-        raise ValueError("allowed_security_group_ids is empty: nothing could reach the cache")
-    if not 1 <= args.num_cache_clusters <= 6:
-        raise ValueError(f"num_cache_clusters {args.num_cache_clusters}: allowed 1..6")
-    if args.multi_az and args.num_cache_clusters < 2:
-        raise ValueError("multi_az needs num_cache_clusters >= 2 (a replica to fail over to)")
-    if not 0 <= args.snapshot_retention_days <= 35:
-        raise ValueError(f"snapshot_retention_days {args.snapshot_retention_days}: 0..35")
+        problems.append("allowed_security_group_ids is empty: nothing could reach the cache")
+    problems += replica_problems(args.num_cache_clusters, args.multi_az)
+    problems += snapshot_retention_problems(args.snapshot_retention_days)
     if not 7 <= args.secret_recovery_days <= 30:
-        raise ValueError(f"secret_recovery_days {args.secret_recovery_days}: allowed 7..30")
+        problems.append(f"secret_recovery_days {args.secret_recovery_days}: allowed 7..30")
+    if args.log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(f"log_retention_days {args.log_retention_days}: a CloudWatch Logs value")
+    return problems
 
 
 def parameter_family(engine: str, version: str) -> str:
@@ -123,7 +167,9 @@ class Cache(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate(name, args)  # before registering anything
+        problems = validate(args, name)  # before registering anything
+        if problems:
+            raise ValueError(f"Cache {name}: " + "; ".join(problems))
         super().__init__("platform:cache:Cache", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(

@@ -9,6 +9,7 @@ encryption-context condition naming this account's log groups).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,12 @@ DOMAIN_SERVICES: dict[str, tuple[str, ...]] = {
 }
 
 
+# How long a scheduled key deletion can still be cancelled (KMS allows 7..30 days).
+DELETION_WINDOW_DAYS = (7, 30)
+DEFAULT_DELETION_WINDOW_DAYS = 30
+_ALIAS_PREFIX = re.compile(r"^[a-zA-Z0-9/_-]{1,200}$")
+
+
 @dataclass(frozen=True, kw_only=True)
 class KeysArgs:
     """Inputs of `Keys`.
@@ -42,8 +49,26 @@ class KeysArgs:
 
     domains: Sequence[str]
     alias_prefix: str
-    deletion_window_days: int = 30
+    deletion_window_days: int = DEFAULT_DELETION_WINDOW_DAYS
     protect: bool = False
+
+
+def validate(args: KeysArgs) -> list[str]:
+    """Every problem with `args` (empty when valid)."""
+    problems = []
+    unknown = sorted(set(args.domains) - set(DOMAIN_SERVICES))
+    if unknown:
+        problems.append(f"unknown key domains {unknown}; allowed: {sorted(DOMAIN_SERVICES)}")
+    if len(set(args.domains)) != len(args.domains):
+        problems.append(f"domains {list(args.domains)}: each domain once")
+    low, high = DELETION_WINDOW_DAYS
+    if not low <= args.deletion_window_days <= high:
+        problems.append(f"deletionWindowDays {args.deletion_window_days}: allowed {low}..{high}")
+    if not _ALIAS_PREFIX.match(args.alias_prefix) or args.alias_prefix.startswith("aws"):
+        problems.append(
+            f"alias_prefix {args.alias_prefix!r}: letters, digits, '/', '_', '-' (not 'aws…')"
+        )
+    return problems
 
 
 class Keys(pulumi.ComponentResource):
@@ -55,10 +80,10 @@ class Keys(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        problems = validate(args)  # before registering anything
+        if problems:
+            raise ValueError(f"Keys {name}: " + "; ".join(problems))
         super().__init__("platform:encryption:Keys", name, None, opts)
-        unknown = sorted(set(args.domains) - set(DOMAIN_SERVICES))
-        if unknown:
-            raise ValueError(f"unknown key domains {unknown}; allowed: {sorted(DOMAIN_SERVICES)}")
 
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)
         identity = aws.get_caller_identity_output(opts=invoke_opts)

@@ -17,11 +17,15 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.cidr import TIERS, plan_subnets
+from components.cidr import MAX_AZS, TIERS, parse_vpc_cidr, plan_subnets
 from components.iam import service_trust_policy
+from components.logs import LOG_RETENTION_DAYS
 
 # Interface endpoints that let private nodes pull images and get credentials without NAT.
 DEFAULT_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs")
+# "single": one NAT for all private subnets (cheap, one AZ of failure); "perAz": one per AZ.
+NAT_MODES = ("single", "perAz")
+MIN_AZS = 2  # EKS and Aurora need subnets in two zones at least
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +57,26 @@ class NetworkArgs:
     cluster_name: str | None = None
 
 
+def validate(args: NetworkArgs) -> list[str]:
+    """Every problem with `args` (empty when valid)."""
+    problems = []
+    if not args.name_prefix:
+        problems.append("name_prefix is empty")
+    try:
+        parse_vpc_cidr(args.cidr)
+    except ValueError as exc:
+        problems.append(f"cidr: {exc}")
+    if not MIN_AZS <= args.az_count <= MAX_AZS:
+        problems.append(f"azCount {args.az_count}: allowed {MIN_AZS}..{MAX_AZS}")
+    if args.nat_gateways not in NAT_MODES:
+        problems.append(f"natGateways {args.nat_gateways!r}: one of {', '.join(NAT_MODES)}")
+    if args.flow_log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(
+            f"flowLogRetentionDays {args.flow_log_retention_days}: a CloudWatch Logs value"
+        )
+    return problems
+
+
 class Network(pulumi.ComponentResource):
     """VPC, subnet tiers, routing, NAT, flow logs, endpoints and data subnet groups.
 
@@ -67,9 +91,10 @@ class Network(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        problems = validate(args)  # before registering anything
+        if problems:
+            raise ValueError(f"Network {name}: " + "; ".join(problems))
         super().__init__("platform:network:Network", name, None, opts)
-        if args.nat_gateways not in ("single", "perAz"):
-            raise ValueError(f"nat_gateways {args.nat_gateways!r}; allowed: 'single', 'perAz'")
         child = pulumi.ResourceOptions(parent=self)
         plan = plan_subnets(args.cidr, args.az_count)
         # Regular zones only (Local/Wavelength zones sort first by name and lack NAT, RDS,

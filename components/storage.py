@@ -13,6 +13,7 @@ default encryption is SSE-KMS; they are not logged themselves (that would loop).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,13 @@ import pulumi_aws as aws
 from components.iam import service_trust_policy
 
 ABORT_MULTIPART_AFTER_DAYS = 7
+INFREQUENT_ACCESS_MIN_DAYS = 30  # S3 refuses a Standard-IA transition earlier than this
+MAX_BUCKET_NAME = 63
+ACCOUNT_ID_LENGTH = 12
+LOG_PURPOSE = "logs"
+REPLICA_LOG_PURPOSE = "replica-logs"
+REPLICA_SUFFIX = "-replica"
+_PURPOSE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +75,45 @@ class BucketsArgs:
     replica: ReplicaArgs | None = None
 
 
+def bucket_names(name_prefix: str, purposes: Sequence[str], replica: bool) -> list[str]:
+    """Every physical bucket name, with a 12-digit account id standing in for the real one."""
+    physical = [LOG_PURPOSE, *purposes]
+    if replica:
+        physical += [REPLICA_LOG_PURPOSE, *(f"{p}{REPLICA_SUFFIX}" for p in purposes)]
+    return [f"{name_prefix}-{p}-{'0' * ACCOUNT_ID_LENGTH}" for p in physical]
+
+
+def bucket_name_problems(name_prefix: str, purposes: Sequence[str], replica: bool) -> list[str]:
+    """Why the buckets' names would break S3's rules (3..63 lowercase, digits, hyphens)."""
+    problems = []
+    for name in bucket_names(name_prefix, purposes, replica):
+        if len(name) > MAX_BUCKET_NAME or not _PURPOSE.match(name):
+            problems.append(
+                f"bucket name {name.replace('0' * ACCOUNT_ID_LENGTH, '<account>')!r} would be "
+                f"{len(name)} characters; S3 allows {MAX_BUCKET_NAME} lowercase letters, digits "
+                "and hyphens"
+            )
+    return problems
+
+
+def validate(args: BucketsArgs) -> list[str]:
+    """Every problem with `args` (empty when valid)."""
+    problems = bucket_name_problems(args.name_prefix, args.purposes, args.replica is not None)
+    if len(set(args.purposes)) != len(args.purposes) or LOG_PURPOSE in args.purposes:
+        problems.append(f"purposes {list(args.purposes)}: unique, and not {LOG_PURPOSE!r}")
+    if args.infrequent_access_after_days < INFREQUENT_ACCESS_MIN_DAYS:
+        problems.append(
+            f"infrequentAccessAfterDays {args.infrequent_access_after_days}: at least "
+            f"{INFREQUENT_ACCESS_MIN_DAYS} (S3's minimum for Standard-IA)"
+        )
+    for key in ("noncurrent_version_expiry_days", "access_log_expiry_days"):
+        if getattr(args, key) < 1:
+            problems.append(f"{key} {getattr(args, key)}: at least 1")
+    if args.force_destroy and args.protect:
+        problems.append("force_destroy empties buckets on destroy: not with protect")
+    return problems
+
+
 class Buckets(pulumi.ComponentResource):
     """Data buckets, their access-log bucket and (optionally) replicas in a second region.
 
@@ -77,13 +124,16 @@ class Buckets(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: BucketsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        problems = validate(args)  # before registering anything
+        if problems:
+            raise ValueError(f"Buckets {name}: " + "; ".join(problems))
         super().__init__("platform:storage:Buckets", name, None, opts)
         self._args = args
         self._versioning: dict[str, aws.s3.BucketVersioning] = {}  # by bucket resource name
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self._account = identity.account_id
 
-        self.log_bucket = self._log_bucket(f"{name}-logs", "logs", provider=None)
+        self.log_bucket = self._log_bucket(f"{name}-{LOG_PURPOSE}", LOG_PURPOSE, provider=None)
         self.buckets = {
             purpose: self._data_bucket(
                 f"{name}-{purpose}", purpose, args.kms_key_arn, self.log_bucket, provider=None
@@ -218,11 +268,13 @@ class Buckets(pulumi.ComponentResource):
 
     # -- replication ------------------------------------------------------------------------------
     def _replicate(self, name: str, replica: ReplicaArgs) -> None:
-        replica_logs = self._log_bucket(f"{name}-replica-logs", "replica-logs", replica.provider)
+        replica_logs = self._log_bucket(
+            f"{name}-{REPLICA_LOG_PURPOSE}", REPLICA_LOG_PURPOSE, replica.provider
+        )
         destinations = {
             purpose: self._data_bucket(
-                f"{name}-{purpose}-replica",
-                f"{purpose}-replica",
+                f"{name}-{purpose}{REPLICA_SUFFIX}",
+                f"{purpose}{REPLICA_SUFFIX}",
                 replica.kms_key_arn,
                 replica_logs,
                 replica.provider,
@@ -277,7 +329,7 @@ class Buckets(pulumi.ComponentResource):
                     parent=source,
                     depends_on=[
                         self._versioning[f"{name}-{purpose}"],
-                        self._versioning[f"{name}-{purpose}-replica"],
+                        self._versioning[f"{name}-{purpose}{REPLICA_SUFFIX}"],
                         role_policy,
                     ],
                 ),

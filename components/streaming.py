@@ -16,10 +16,24 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_catalog import instance_type_problems
+from components.logs import LOG_RETENTION_DAYS
 from components.store_security import store_security_group
 
-# 3.8.x is MSK's recommended Apache Kafka version (MSK patches within the 3.8 line itself).
+# Versions tested here (MSK patches within each line itself); 3.6+ has the topic API.
+KAFKA_VERSIONS = ("3.8.x", "3.9.x")
+# 3.8.x is MSK's recommended Apache Kafka version.
 DEFAULT_KAFKA_VERSION = "3.8.x"
+# Standard brokers: general purpose Intel and Graviton (kafka.t3.small is the one burstable).
+BROKER_FAMILIES = ("m5", "m7g")
+DEFAULT_BROKER_TYPE = "kafka.t3.small"
+ZONES = (2, 3)
+VOLUME_GIB = (1, 16384)
+STORAGE_TARGET_UTILIZATION = (10, 80)
+# Auto scaling grows storage past this share of the volume; 70 % leaves a day's headroom at
+# typical write rates while not growing volumes (which never shrink) too early.
+DEFAULT_STORAGE_TARGET_UTILIZATION = 70
+DEFAULT_LOG_RETENTION_DAYS = 30
 SASL_IAM_PORT = 9098
 MTLS_PORT = 9094
 MONITORING_LEVELS = ("DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION")
@@ -62,50 +76,82 @@ class StreamingArgs:
     allowed_security_group_ids: Mapping[str, pulumi.Input[str]]
     kms_key_arn: pulumi.Input[str]
     logs_kms_key_arn: pulumi.Input[str]
-    log_retention_days: int = 30
+    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
     kafka_version: str = DEFAULT_KAFKA_VERSION
     broker_count: int = 2
-    instance_type: str = "kafka.t3.small"
+    instance_type: str = DEFAULT_BROKER_TYPE
     volume_size_gib: int = 10
     max_volume_size_gib: int = 100
-    storage_target_utilization: int = 60
+    storage_target_utilization: int = DEFAULT_STORAGE_TARGET_UTILIZATION
     enhanced_monitoring: str = "DEFAULT"
     tls_certificate_authority_arns: Sequence[pulumi.Input[str]] = ()
     server_properties: Mapping[str, str] = field(default_factory=dict)
     protect: bool = False
 
 
-def validate(name: str, args: StreamingArgs) -> None:
-    """Reject settings MSK would reject at apply time."""
-    cluster_name = f"{args.name_prefix}-{name}"
-    if not _CLUSTER_NAME.match(cluster_name):
-        raise ValueError(
-            f"cluster name {cluster_name!r}: 1..64 letters, digits or hyphens, starting with a "
-            "letter"
+# -- rules, one function per fact (settings applies the same) ---------------------------------
+def cluster_name_problems(cluster_name: str) -> list[str]:
+    if _CLUSTER_NAME.match(cluster_name):
+        return []
+    return [f"cluster name {cluster_name!r}: 1..64 letters, digits or hyphens, a letter first"]
+
+
+def kafka_version_problems(version: object) -> list[str]:
+    if version in KAFKA_VERSIONS:
+        return []
+    return [f"unknown Kafka version {version!r}; allowed: {', '.join(KAFKA_VERSIONS)}"]
+
+
+def broker_type_problems(instance_type: object) -> list[str]:
+    if instance_type in ("kafka.t3.small",):  # the only burstable broker MSK offers
+        return []
+    return instance_type_problems(instance_type, prefix="kafka.", families=BROKER_FAMILIES)
+
+
+def broker_count_problems(broker_count: int, zones: int) -> list[str]:
+    if zones not in ZONES:
+        return [f"zones {zones}: MSK needs {' or '.join(map(str, ZONES))} (one subnet per zone)"]
+    if broker_count < zones or broker_count % zones:
+        return [
+            f"brokerCount {broker_count} is not a multiple of the {zones} zones (MSK places the "
+            "same number of brokers in every zone)"
+        ]
+    return []
+
+
+def storage_problems(volume_gib: int, max_volume_gib: int, target_utilization: int) -> list[str]:
+    problems = []
+    low, high = VOLUME_GIB
+    if not low <= volume_gib <= max_volume_gib <= high:
+        problems.append(
+            f"volume sizes {volume_gib}..{max_volume_gib} GiB: need {low} <= volumeSizeGib <= "
+            f"maxVolumeSizeGib <= {high}"
         )
+    low, high = STORAGE_TARGET_UTILIZATION
+    if not low <= target_utilization <= high:
+        problems.append(f"storageTargetUtilization {target_utilization}: allowed {low}..{high}")
+    return problems
+
+
+def validate(args: StreamingArgs, name: str) -> list[str]:
+    """Every problem MSK would raise at apply time (empty when valid)."""
+    problems = cluster_name_problems(f"{args.name_prefix}-{name}")
     if not args.allowed_security_group_ids:
-        raise ValueError("allowed_security_group_ids is empty: nothing could reach the brokers")
-    zones = len(args.subnet_ids)
-    if zones not in (2, 3):
-        raise ValueError(f"subnet_ids has {zones} subnets; MSK needs 2 or 3 (one per zone)")
-    if args.broker_count < zones or args.broker_count % zones:
-        raise ValueError(
-            f"broker_count {args.broker_count} must be a positive multiple of the {zones} "
-            "subnets (MSK places the same number of brokers in every zone)"
-        )
-    if not 1 <= args.volume_size_gib <= args.max_volume_size_gib <= 16384:
-        raise ValueError(
-            f"volume sizes {args.volume_size_gib}..{args.max_volume_size_gib} GiB: need "
-            "1 <= volume_size_gib <= max_volume_size_gib <= 16384"
-        )
-    if not 10 <= args.storage_target_utilization <= 80:
-        raise ValueError(
-            f"storage_target_utilization {args.storage_target_utilization}: allowed 10..80"
-        )
+        problems.append("allowed_security_group_ids is empty: nothing could reach the brokers")
+    problems += kafka_version_problems(args.kafka_version)
+    problems += broker_type_problems(args.instance_type)
+    problems += broker_count_problems(args.broker_count, len(args.subnet_ids))
+    problems += storage_problems(
+        args.volume_size_gib, args.max_volume_size_gib, args.storage_target_utilization
+    )
     if args.enhanced_monitoring not in MONITORING_LEVELS:
-        raise ValueError(
-            f"enhanced_monitoring {args.enhanced_monitoring!r}: allowed {MONITORING_LEVELS}"
+        problems.append(
+            f"enhancedMonitoring {args.enhanced_monitoring!r}: allowed "
+            f"{', '.join(MONITORING_LEVELS)}"
         )
+    if args.log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(f"log_retention_days {args.log_retention_days}: a CloudWatch Logs value")
+    return problems
 
 
 def default_replication_factor(broker_count: int) -> int:
@@ -151,7 +197,9 @@ class Streaming(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: StreamingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate(name, args)  # before registering anything
+        problems = validate(args, name)  # before registering anything
+        if problems:
+            raise ValueError(f"Streaming {name}: " + "; ".join(problems))
         super().__init__("platform:streaming:Streaming", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         cluster_name = f"{args.name_prefix}-{name}"

@@ -11,7 +11,7 @@ from infra.mockengine import run_program
 
 
 def keys(domains, **overrides):
-    args = KeysArgs(domains=domains, alias_prefix="platform-test", **overrides)
+    args = KeysArgs(domains=domains, **{"alias_prefix": "platform-test", **overrides})
     return run_program(lambda: Keys("keys", args), stack="test", config={})
 
 
@@ -61,3 +61,18 @@ def test_protect_flag_protects_every_key():
 def test_unknown_domain_is_rejected():
     with pytest.raises(ValueError, match=r"unknown key domains \['billing'\]"):
         keys(["billing"])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"deletion_window_days": 3}, "deletionWindowDays 3: allowed 7..30"),
+        ({"alias_prefix": "aws-platform"}, "alias_prefix"),
+    ],
+)
+def test_invalid_args_are_refused_before_any_key_exists(overrides, message):
+    from infra import mockengine
+
+    with pytest.raises(ValueError, match=message):
+        keys(["logs"], **overrides)
+    assert not [r for r in mockengine.last_run.monitor.recorded if r.type.startswith("aws:kms")]

@@ -119,9 +119,22 @@ def test_cluster_tag_marks_public_and_private_subnets_when_a_cluster_is_named():
         assert shared == (subnet.inputs["tags"]["tier"] != "isolated")
 
 
-def test_unknown_nat_mode_is_rejected():
-    with pytest.raises(ValueError, match="nat_gateways 'none'"):
-        network(nat_gateways="none")
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"nat_gateways": "none"}, "natGateways 'none': one of single, perAz"),
+        ({"az_count": 1}, "azCount 1: allowed 2..6"),
+        ({"cidr": "10.0.0.0/8"}, "cidr:"),
+        ({"flow_log_retention_days": 45}, "flowLogRetentionDays 45"),
+    ],
+)
+def test_invalid_args_fail_before_anything_is_registered(changes, message):
+    from infra import mockengine
+
+    with pytest.raises(ValueError, match=message):
+        network(**changes)
+    assert not [r for r in mockengine.last_run.monitor.recorded if r.type.startswith("aws:")]
+    assert not [r for r in mockengine.last_run.monitor.recorded if r.type.startswith("platform:")]
 
 
 def test_only_regular_availability_zones_are_considered_whatever_their_state():

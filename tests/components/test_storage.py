@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pulumi_aws as aws
+import pytest
 
 from components.storage import Buckets, BucketsArgs, ReplicaArgs
 from infra.mockengine import run_program
@@ -19,10 +20,8 @@ def buckets(replicate=False, **overrides):
         if replicate:
             second = aws.Provider("second", region="eu-central-1")
             replica = ReplicaArgs(provider=second, region="eu-central-1", kms_key_arn=REPLICA_KEY)
-        Buckets(
-            "b",
-            BucketsArgs(name_prefix="platform-t", kms_key_arn=KEY, replica=replica, **overrides),
-        )
+        fields = {"name_prefix": "platform-t", **overrides}
+        Buckets("b", BucketsArgs(kms_key_arn=KEY, replica=replica, **fields))
 
     return run_program(program, stack="test", config={})
 
@@ -107,3 +106,22 @@ def test_replication_copies_each_data_bucket_to_the_second_region_with_its_key()
     resources = [r for s in role_policy["Statement"] for r in s["Resource"]]
     assert "*" not in resources
     assert REPLICA_KEY in resources and KEY in resources
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        # 34 + "-backups-replica-" + 12 digits = 63 is the longest that fits; one more breaks S3.
+        ({"name_prefix": "platform-" + "x" * 26}, "S3 allows 63"),
+        ({"infrequent_access_after_days": 20}, "at least 30"),
+        ({"force_destroy": True, "protect": True}, "not with protect"),
+        ({"purposes": ("assets", "assets")}, "unique"),
+    ],
+)
+def test_invalid_args_fail_before_any_bucket_exists(overrides, message):
+    from infra import mockengine
+
+    with pytest.raises(ValueError, match=message):
+        buckets(replicate=True, **overrides)
+    recorded = mockengine.last_run.monitor.recorded
+    assert not [r for r in recorded if r.type.startswith(("aws:s3", "platform:"))]

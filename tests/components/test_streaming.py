@@ -7,7 +7,12 @@ import dataclasses
 import pulumi
 import pytest
 
-from components.streaming import Streaming, StreamingArgs, server_properties
+from components.streaming import (
+    DEFAULT_STORAGE_TARGET_UTILIZATION,
+    Streaming,
+    StreamingArgs,
+    server_properties,
+)
 from infra import mockengine
 from infra.mockengine import run_program
 
@@ -148,7 +153,7 @@ def test_storage_autoscaling_grows_volumes_and_pulumi_ignores_the_growth(prod):
     assert tracking["predefinedMetricSpecification"] == {
         "predefinedMetricType": "KafkaBrokerStorageUtilization"
     }
-    assert tracking["targetValue"] == 60
+    assert tracking["targetValue"] == DEFAULT_STORAGE_TARGET_UTILIZATION == 70
     assert tracking["disableScaleIn"] is True
     assert policy["resourceId"] == prod.outputs["arn"]
 
@@ -195,12 +200,14 @@ def test_mutual_tls_only_when_a_ca_is_configured():
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"broker_count": 4}, "broker_count 4 must be a positive multiple of the 3 subnets"),
-        ({"broker_count": 2}, "broker_count 2 must be a positive multiple"),
+        ({"broker_count": 4}, "brokerCount 4 is not a multiple of the 3 zones"),
+        ({"broker_count": 2}, "brokerCount 2 is not a multiple"),
         ({"subnet_ids": SUBNETS[:1], "broker_count": 1}, "MSK needs 2 or 3"),
         ({"max_volume_size_gib": 50}, "volume sizes"),
-        ({"storage_target_utilization": 90}, "storage_target_utilization 90"),
-        ({"enhanced_monitoring": "VERBOSE"}, "enhanced_monitoring"),
+        ({"storage_target_utilization": 90}, "storageTargetUtilization 90"),
+        ({"enhanced_monitoring": "VERBOSE"}, "enhancedMonitoring"),
+        ({"instance_type": "kafka.m7g.larg"}, "did you mean kafka.m7g.large"),
+        ({"kafka_version": "2.8.1"}, "unknown Kafka version"),
     ],
 )
 def test_invalid_args_fail_before_anything_is_registered(changes, message):
