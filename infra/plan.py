@@ -14,33 +14,18 @@ import json
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from infra.cost import estimate
-from infra.mockengine import RecordedResource, Recording, run_program
-from infra.settings import ENVIRONMENTS, Settings, SettingsError, load_settings
+from infra.mockengine import RecordedResource, Recording
+from infra.offline import plan
+from infra.settings import (
+    ENVIRONMENTS,
+    PROJECT_ROOT,
+    Settings,
+    SettingsError,
+    read_stack_config,
+)
 from infra.sizing import render_table, sizing_rows
-from infra.stack import build
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def read_stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
-    """Flat `{"ns:key": value}` config from `Pulumi.<stack>.yaml`, as Pulumi would pass it."""
-    path = root / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        known = sorted(p.name for p in root.glob("Pulumi.*.yaml"))
-        raise SettingsError(stack, [f"{path.name} not found; stack files here: {', '.join(known)}"])
-    document = yaml.safe_load(path.read_text()) or {}
-    return dict(document.get("config") or {})
-
-
-def plan(stack: str, config: dict[str, Any]) -> tuple[Settings, Recording]:
-    """Validate settings, then run the program; raises SettingsError before any resource."""
-    settings = load_settings(stack, config)
-    return settings, run_program(lambda: build(settings), stack=stack, config=config)
 
 
 def component_of(recording: Recording, resource: RecordedResource) -> str:

@@ -2,7 +2,8 @@
 
 Keys are spelled exactly as in `Pulumi.<stack>.yaml` (camelCase, under `platform:`), so a
 profile reads like the config it stands in for. dev is cheap and disposable; uat mirrors
-prod's shape at smaller size; prod is multi-AZ, protected and replicated.
+prod's shape at smaller size; prod is multi-AZ, protected and replicated. prod's safety values
+are also floors its config cannot go below (infra/floors.py reads them from here).
 """
 
 from __future__ import annotations
@@ -10,9 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 ENVIRONMENTS = ("dev", "uat", "prod")
-
-# Fewest availability zones each environment may run in.
-MIN_AZS = {"dev": 2, "uat": 2, "prod": 3}
 
 _COMMON: dict[str, Any] = {
     "owner": "platform-team",
@@ -44,6 +42,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             # On in dev/uat for developers' kubectl; the stack YAML must name the CIDRs.
             "endpointPublicAccess": True,
             "logRetentionDays": 14,
+            "namespaces": ["apps"],
             "nodeGroups": {
                 "system": {
                     "instanceTypes": ["t3.medium"],
@@ -81,6 +80,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "multiAz": False,
             "snapshotRetentionDays": 1,
             "logRetentionDays": 14,
+            "finalSnapshot": False,  # disposable
         },
         "streaming": {
             "kafkaVersion": "3.8.x",
@@ -96,6 +96,8 @@ PROFILES: dict[str, dict[str, Any]] = {
             "autoscaling": False,
             "monitoring": "basic",
             "deployBranches": ["*"],
+            # A single-AZ spot group must still schedule: spread, but never refuse to.
+            "zoneSpreadStrict": False,
         },
     },
     "uat": {
@@ -119,6 +121,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "version": "1.35",
             "endpointPublicAccess": True,
             "logRetentionDays": 30,
+            "namespaces": ["apps"],
             "nodeGroups": {
                 "system": {
                     "instanceTypes": ["t3.medium"],
@@ -151,6 +154,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "numCacheClusters": 2,
             "multiAz": True,
             "snapshotRetentionDays": 3,
+            "finalSnapshot": True,
         },
         "streaming": {
             "kafkaVersion": "3.8.x",
@@ -165,6 +169,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "autoscaling": True,
             "monitoring": "enhanced",
             "deployBranches": ["*"],
+            "zoneSpreadStrict": False,
         },
     },
     "prod": {
@@ -189,6 +194,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "version": "1.35",
             "endpointPublicAccess": False,
             "logRetentionDays": 90,
+            "namespaces": ["apps"],
             "nodeGroups": {
                 "system": {
                     "instanceTypes": ["m6i.large"],
@@ -231,6 +237,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "multiAz": True,
             "snapshotRetentionDays": 7,
             "logRetentionDays": 90,
+            "finalSnapshot": True,
         },
         "streaming": {
             "kafkaVersion": "3.8.x",
@@ -247,6 +254,8 @@ PROFILES: dict[str, dict[str, Any]] = {
             "autoscaling": True,
             "monitoring": "full",
             "deployBranches": ["main"],
+            # Losing a zone never takes every replica: pods refuse to pile into one zone.
+            "zoneSpreadStrict": True,
         },
     },
 }

@@ -1,25 +1,34 @@
-"""Typed, validated settings for one stack: the only module that reads Pulumi config.
+"""Typed, validated settings for one stack: the only module that reads configuration.
 
-    profile defaults (infra/profiles.py, per environment)
-      deep-merged with  Pulumi.<stack>.yaml `platform:*` keys
-      validated by      the pydantic models below (unknown keys are errors)
+    Pulumi.<stack>.yaml   read by `read_stack_config` (offline) or the Pulumi runtime
+      deep-merged over   the environment's profile (infra/profiles.py)
+      validated by       the models below, which apply each component's own rules
+      floors             prod's safety settings may go up, never down (infra/floors.py)
 
-`load_settings(stack, config)` is pure (a flat `{"ns:key": value}` mapping in, `Settings` or
+Every rule lives in the component that owns it (allowed values, ranges, name patterns,
+versions); this module only maps config keys onto those rules, so a bad value fails here —
+before any resource is registered — naming the key in config spelling. Values that differ by
+environment have no default here: the profile supplies them. The defaults that remain are the
+components' own library defaults (a test keeps them equal).
+
+`load_settings(stack, config)` is pure (flat `{"ns:key": value}` in, `Settings` or
 `SettingsError` out), so tests and the offline plan call it directly; `from_pulumi()` is the
-thin adapter that reads the running program's config.
+thin adapter for the running program.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
-from functools import cache
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PositiveInt,
@@ -29,10 +38,40 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components import cache as cache_rules
+from components import storage as storage_rules
+from components import streaming as streaming_rules
+from components.aws_catalog import (
+    instance_type_problems,
+    region_problems,
+    zone_count_problems,
+)
+from components.bluegreen.args import (
+    COLORS,
+    CONTAINER_PORTS,
+    HPA_MAX_REPLICAS,
+    MAX_SERVICE_NAME,
+    BlueGreenServiceArgs,
+    ContainerResources,
+    certificate_arn_problems,
+    hostname_problems,
+    image_problems,
+    path_problems,
+    replicas_problems,
+    tag_problems,
+)
 from components.cidr import MAX_AZS, parse_vpc_cidr
-from components.cluster.versions import ADDON_VERSIONS
+from components.cluster import rules as cluster_rules
+from components.cluster.args import ClusterArgs, NodeGroupSpec
+from components.cluster.versions import KUBERNETES_VERSIONS
+from components.database import args as database_rules
 from components.database.logins import login_for_service, login_problems
+from components.database.proxy import PROXY_NAME
+from components.encryption import DELETION_WINDOW_DAYS
+from components.kubernetes_rules import label_problems, resource_problems, service_name_problems
 from components.logs import LOG_RETENTION_DAYS
+from components.network import MIN_AZS, NAT_MODES
+from components.tags import tag_value_problems
 from components.topics import (
     DEFAULT_PARTITIONS,
     DEFAULT_RETENTION_HOURS,
@@ -40,18 +79,23 @@ from components.topics import (
     colliding_names,
     topic_problems,
 )
-from infra.profiles import ENVIRONMENTS, MIN_AZS, PROFILES
+from infra import naming
+from infra.floors import floor_problems
+from infra.profiles import ENVIRONMENTS, PROFILES
 
 __all__ = [
     "ENVIRONMENTS",
+    "KUBERNETES_VERSIONS",
     "LOG_RETENTION_DAYS",
     "Settings",
     "SettingsError",
     "from_pulumi",
     "load_settings",
+    "read_stack_config",
 ]
 
-NAMESPACE = "platform"
+NAMESPACE = naming.NAMESPACE
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class SettingsError(ValueError):
@@ -70,15 +114,40 @@ class _Model(BaseModel):
     )
 
 
-def _retention(value: int) -> int:
-    if value not in LOG_RETENTION_DAYS:
-        raise ValueError(
-            f"must be one of the CloudWatch Logs retention periods {LOG_RETENTION_DAYS}"
-        )
-    return value
+# -- applying a component's rule to a value ------------------------------------------------------
+def _rule(check: Callable[[Any], list[str]]) -> AfterValidator:
+    """A pydantic validator that raises the component rule's first problem."""
+
+    def apply(value: Any) -> Any:
+        problems = check(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    return AfterValidator(apply)
 
 
-RetentionDays = Annotated[int, AfterValidator(_retention)]  # CloudWatch Logs retention
+def _no_float(kind: str) -> BeforeValidator:
+    """Versions are text: YAML reads `1.30` as the number 1.3 and `17.10` as 17.1."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, float):
+            raise ValueError(f"{kind} written as a number; quote it (YAML reads 1.30 as 1.3)")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _default(args_class: type, field: str) -> Any:
+    """A component Args field's own default, so the settings default cannot drift from it."""
+    return args_class.__dataclass_fields__[field].default
+
+
+RetentionDays = Annotated[
+    int,
+    _rule(lambda d: [] if d in LOG_RETENTION_DAYS else [f"one of {list(LOG_RETENTION_DAYS)}"]),
+]
+TagValue = Annotated[str, Field(min_length=1), _rule(tag_value_problems)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -88,8 +157,8 @@ class NetworkSettings(_Model):
     """`platform:network`."""
 
     cidr: str
-    az_count: int = Field(ge=2, le=MAX_AZS)
-    nat_gateways: Literal["single", "perAz"]
+    az_count: int = Field(ge=MIN_AZS, le=MAX_AZS)
+    nat_gateways: Literal[NAT_MODES]  # type: ignore[valid-type]
     interface_endpoints: bool
     flow_log_retention_days: RetentionDays
 
@@ -103,7 +172,7 @@ class NetworkSettings(_Model):
 class KeySettings(_Model):
     """`platform:keys`."""
 
-    deletion_window_days: int = Field(ge=7, le=30)
+    deletion_window_days: int = Field(ge=DELETION_WINDOW_DAYS[0], le=DELETION_WINDOW_DAYS[1])
 
 
 class StorageSettings(_Model):
@@ -112,9 +181,9 @@ class StorageSettings(_Model):
     replication: bool
     replica_region: str | None = None
     noncurrent_version_expiry_days: PositiveInt
-    infrequent_access_after_days: int = Field(ge=30)  # S3 minimum for STANDARD_IA
+    infrequent_access_after_days: int = Field(ge=storage_rules.INFREQUENT_ACCESS_MIN_DAYS)
     access_log_expiry_days: PositiveInt
-    force_destroy: bool = False
+    force_destroy: bool = _default(storage_rules.BucketsArgs, "force_destroy")
 
     @model_validator(mode="after")
     def _replica(self) -> StorageSettings:
@@ -126,271 +195,252 @@ class StorageSettings(_Model):
 class AppSettings(_Model):
     """`platform:app` — the product brief's per-environment service settings."""
 
-    replicas: PositiveInt
+    replicas: Annotated[PositiveInt, _rule(lambda n: replicas_problems(n, None, HPA_MAX_REPLICAS))]
     autoscaling: bool
     monitoring: Literal["basic", "enhanced", "full"]
     deploy_branches: list[str] = Field(min_length=1)
+    # Spread pods across zones with DoNotSchedule (a lost zone never holds every replica).
+    zone_spread_strict: bool
 
 
-# Versions this library is tested with. Adding one is a reviewed change (add-on, chart and
-# parameter-group families move with it), which is why config cannot name any other.
-KUBERNETES_VERSIONS = tuple(ADDON_VERSIONS)  # versions with pinned add-ons and charts
-AURORA_POSTGRES_VERSIONS = ("16.9", "17.5")
-CACHE_ENGINE_VERSIONS = {"valkey": ("8.1", "8.2"), "redis": ("7.1",)}
-KAFKA_VERSIONS = ("3.8.x", "3.9.x")
+class TaintSettings(_Model):
+    """One taint of a node group (EKS spelling of the effect: NO_SCHEDULE, …)."""
 
+    key: str
+    value: str = ""
+    effect: str
 
-@cache
-def ec2_instance_types() -> frozenset[str]:
-    """The EC2 instance type list botocore ships (offline)."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("ec2")
-    return frozenset(model.shape_for("InstanceType").enum)
-
-
-def _suggest(value: str, choices: frozenset[str] | tuple[str, ...]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(value, sorted(choices), n=3, cutoff=0.6)
-    return f"; did you mean {', '.join(close)}?" if close else ""
+    @model_validator(mode="after")
+    def _rules(self) -> TaintSettings:
+        problems = cluster_rules.taint_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class NodeGroupSettings(_Model):
     """One managed node group under `platform:cluster.nodeGroups.<name>`."""
 
-    instance_types: list[str] = Field(min_length=1)
-    capacity_type: Literal["ON_DEMAND", "SPOT"]
+    instance_types: Annotated[
+        list[str],
+        Field(min_length=1),
+        _rule(lambda types: [p for t in types for p in instance_type_problems(t)]),
+        _rule(cluster_rules.architecture_problems),
+    ]
+    capacity_type: Literal[cluster_rules.CAPACITY_TYPES]  # type: ignore[valid-type]
     min_size: int = Field(ge=0)
     max_size: PositiveInt
     desired_size: int = Field(ge=0)
-    max_unavailable: PositiveInt = 1
-    disk_size_gib: int = Field(default=40, ge=20, le=1000)
-    labels: dict[str, str] = Field(default_factory=dict)
-    taints: list[dict[str, str]] = Field(default_factory=list)
-
-    @field_validator("instance_types")
-    @classmethod
-    def _known_types(cls, value: list[str]) -> list[str]:
-        known = ec2_instance_types()
-        bad = [t for t in value if t not in known]
-        if bad:
-            hints = "".join(_suggest(t, known) for t in bad)
-            raise ValueError(f"{bad} not EC2 instance types known to botocore{hints}")
-        return value
+    max_unavailable: int = Field(
+        default=_default(NodeGroupSpec, "max_unavailable"),
+        ge=cluster_rules.MAX_UNAVAILABLE[0],
+        le=cluster_rules.MAX_UNAVAILABLE[1],
+    )
+    disk_size_gib: int = Field(
+        default=_default(NodeGroupSpec, "disk_size_gib"),
+        ge=cluster_rules.DISK_SIZE_GIB[0],
+        le=cluster_rules.DISK_SIZE_GIB[1],
+    )
+    labels: Annotated[dict[str, str], _rule(cluster_rules.labels_problems)] = Field(
+        default_factory=dict
+    )
+    taints: list[TaintSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _sizes(self) -> NodeGroupSettings:
-        if self.min_size > self.max_size:
-            raise ValueError(f"minSize {self.min_size} is greater than maxSize {self.max_size}")
-        if not self.min_size <= self.desired_size <= self.max_size:
-            raise ValueError(
-                f"desiredSize {self.desired_size} is outside [minSize {self.min_size}, "
-                f"maxSize {self.max_size}]"
-            )
+        problems = cluster_rules.size_problems(self.min_size, self.desired_size, self.max_size)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
 class ClusterSettings(_Model):
     """`platform:cluster`."""
 
-    version: str
+    version: Annotated[str, _no_float("version"), _rule(cluster_rules.kubernetes_version_problems)]
     endpoint_public_access: bool
-    public_access_cidrs: list[str] = Field(default_factory=list)
+    public_access_cidrs: Annotated[list[str], _rule(cluster_rules.cidr_problems)] = Field(
+        default_factory=list
+    )
     # Beyond the VPC itself (always allowed): VPN or peered ranges that call the private API.
-    private_access_cidrs: list[str] = Field(default_factory=list)
-    allow_public_access_from_anywhere: bool = False
+    private_access_cidrs: Annotated[list[str], _rule(cluster_rules.cidr_problems)] = Field(
+        default_factory=list
+    )
+    allow_public_access_from_anywhere: bool = _default(
+        ClusterArgs, "allow_public_access_from_anywhere"
+    )
     # No implicit creator admin: whoever administers the cluster is named here.
-    admin_role_arns: list[str] = Field(min_length=1)
+    admin_role_arns: Annotated[list[str], _rule(cluster_rules.admin_role_problems)]
     log_retention_days: RetentionDays
-    imds_hop_limit: int = Field(default=1, ge=1, le=2)
+    imds_hop_limit: Literal[cluster_rules.IMDS_HOP_LIMITS] = _default(  # type: ignore[valid-type]
+        ClusterArgs, "imds_hop_limit"
+    )
     node_groups: dict[str, NodeGroupSettings] = Field(min_length=1)
-    namespaces: list[str] = Field(default_factory=lambda: ["apps"])
+    namespaces: list[str] = Field(min_length=1)
 
-    @field_validator("version")
+    @field_validator("node_groups")
     @classmethod
-    def _version(cls, value: str) -> str:
-        if value not in KUBERNETES_VERSIONS:
-            raise ValueError(
-                f"unsupported Kubernetes version; allowed (EKS standard support, tested here): "
-                f"{', '.join(KUBERNETES_VERSIONS)}"
-            )
+    def _group_names(cls, value: dict[str, NodeGroupSettings]) -> dict:
+        problems = [p for name in value for p in cluster_rules.node_group_name_problems(name)]
+        if problems:
+            raise ValueError("; ".join(problems))
         return value
 
-    @field_validator("public_access_cidrs", "private_access_cidrs")
+    @field_validator("namespaces")
     @classmethod
-    def _cidrs(cls, value: list[str]) -> list[str]:
-        import ipaddress
-
-        for cidr in value:
-            try:
-                ipaddress.IPv4Network(cidr, strict=True)
-            except ValueError as exc:
-                raise ValueError(f"{cidr!r} is not an IPv4 CIDR: {exc}") from None
-        return value
-
-    @field_validator("admin_role_arns")
-    @classmethod
-    def _roles(cls, value: list[str]) -> list[str]:
-        import re
-
-        pattern = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-        bad = [arn for arn in value if not pattern.match(arn)]
-        if bad:
-            raise ValueError(f"{bad} are not IAM role ARNs (arn:aws:iam::<account>:role/<name>)")
+    def _namespaces(cls, value: list[str]) -> list[str]:
+        system = _default(ClusterArgs, "system_namespace")
+        problems = [p for ns in value for p in cluster_rules.namespace_problems(ns, system)]
+        if len(set(value)) != len(value):
+            problems.append(f"{value}: each namespace once")
+        if problems:
+            raise ValueError("; ".join(problems))
         return value
 
     @model_validator(mode="after")
     def _public_endpoint(self) -> ClusterSettings:
-        if not self.endpoint_public_access:
-            return self
-        if not self.public_access_cidrs:
-            raise ValueError(
-                "publicAccessCidrs: required when endpointPublicAccess is true (e.g. your "
-                "office or VPN egress range); or set endpointPublicAccess: false"
-            )
-        if "0.0.0.0/0" in self.public_access_cidrs and not self.allow_public_access_from_anywhere:
-            raise ValueError(
-                "publicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API to the internet; name "
-                "your CIDRs, or opt out explicitly with allowPublicAccessFromAnywhere: true"
-            )
+        problems = cluster_rules.public_endpoint_problems(
+            self.endpoint_public_access,
+            self.public_access_cidrs,
+            self.allow_public_access_from_anywhere,
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
 class DatabaseSettings(_Model):
     """`platform:database` (Aurora PostgreSQL)."""
 
-    engine_version: str
-    mode: Literal["serverless", "provisioned"]
-    min_capacity: float = Field(default=0.5, ge=0, le=256)
-    max_capacity: float = Field(default=2, ge=1, le=256)
-    seconds_until_auto_pause: int | None = Field(default=None, ge=300, le=86400)
-    instance_class: str = "db.serverless"
-    reader_count: int = Field(default=0, ge=0, le=15)
-    backup_retention_days: int = Field(ge=1, le=35)
-    skip_final_snapshot: bool = False
-    monitoring_interval: Literal[0, 1, 5, 10, 15, 30, 60] = 60
-    performance_insights_retention_days: int = 7
-    log_retention_days: RetentionDays = 30
+    engine_version: Annotated[
+        str, _no_float("engineVersion"), _rule(database_rules.engine_version_problems)
+    ]
+    mode: Literal[database_rules.MODES]  # type: ignore[valid-type]
+    # Serverless v2 capacity (ACU) and provisioned class: the profile names whichever it uses.
+    min_capacity: float | None = None
+    max_capacity: float | None = None
+    seconds_until_auto_pause: int | None = None
+    instance_class: Annotated[str, _rule(database_rules.instance_class_problems)] | None = None
+    reader_count: int = Field(default=0, ge=0, le=database_rules.MAX_READERS)
+    backup_retention_days: Annotated[int, _rule(database_rules.backup_retention_problems)]
+    skip_final_snapshot: bool = _default(database_rules.DatabaseArgs, "skip_final_snapshot")
+    monitoring_interval: Literal[database_rules.MONITORING_INTERVALS] = _default(  # type: ignore[valid-type]
+        database_rules.DatabaseArgs, "monitoring_interval"
+    )
+    performance_insights_retention_days: Annotated[
+        int, _rule(database_rules.performance_insights_problems)
+    ] = _default(database_rules.DatabaseArgs, "performance_insights_retention_days")
+    log_retention_days: RetentionDays = _default(database_rules.DatabaseArgs, "log_retention_days")
     cross_region_backup: bool = False
     # RDS Proxy (pooling, IAM auth end to end) in front of the writer.
-    proxy: bool = False
-
-    @field_validator("engine_version")
-    @classmethod
-    def _engine(cls, value: str) -> str:
-        if value not in AURORA_POSTGRES_VERSIONS:
-            raise ValueError(
-                f"unknown aurora-postgresql version; allowed: {', '.join(AURORA_POSTGRES_VERSIONS)}"
-            )
-        return value
+    proxy: bool = _default(database_rules.DatabaseArgs, "proxy")
 
     @model_validator(mode="after")
-    def _capacity(self) -> DatabaseSettings:
-        if self.min_capacity > self.max_capacity:
-            raise ValueError(
-                f"minCapacity {self.min_capacity} is greater than maxCapacity {self.max_capacity}"
-            )
-        if self.min_capacity == 0 and self.seconds_until_auto_pause is None:
-            raise ValueError("secondsUntilAutoPause: required when minCapacity is 0 (auto-pause)")
-        if self.mode == "provisioned" and self.instance_class == "db.serverless":
-            raise ValueError("instanceClass: provisioned mode needs a db.* instance class")
-        if self.proxy and self.mode == "serverless" and self.min_capacity == 0:
-            raise ValueError(
-                "proxy: true holds connections open, so a cluster with minCapacity 0 would "
-                "never pause; raise minCapacity or set proxy: false"
-            )
+    def _mode(self) -> DatabaseSettings:
+        problems = []
+        if self.mode == "serverless":
+            if self.min_capacity is None or self.max_capacity is None:
+                problems.append("serverless mode needs minCapacity and maxCapacity (ACU)")
+            else:
+                problems += database_rules.capacity_problems(
+                    self.min_capacity, self.max_capacity, self.seconds_until_auto_pause
+                )
+                if self.min_capacity == 0 and self.seconds_until_auto_pause is None:
+                    problems.append("secondsUntilAutoPause: required when minCapacity is 0")
+        elif self.instance_class is None:
+            problems.append("instanceClass: provisioned mode needs one, e.g. db.r7g.large")
+        problems += database_rules.proxy_problems(
+            self.proxy, self.mode == "serverless", self.min_capacity or 0
+        )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
 
 class CacheSettings(_Model):
     """`platform:cache` (ElastiCache replication group)."""
 
-    engine: Literal["valkey", "redis"] = "valkey"
-    engine_version: str
-    node_type: str
-    num_cache_clusters: int = Field(ge=1, le=6)
+    engine: Literal[tuple(cache_rules.ENGINE_VERSIONS)] = cache_rules.DEFAULT_ENGINE  # type: ignore[valid-type]
+    engine_version: Annotated[str, _no_float("engineVersion")]
+    node_type: Annotated[str, _rule(cache_rules.node_type_problems)]
+    num_cache_clusters: int
     multi_az: bool
-    snapshot_retention_days: int = Field(ge=0, le=35)
-    log_retention_days: RetentionDays = 30
+    snapshot_retention_days: Annotated[int, _rule(cache_rules.snapshot_retention_problems)]
+    log_retention_days: RetentionDays = _default(cache_rules.CacheArgs, "log_retention_days")
+    # Snapshot on deletion: every environment but the disposable one.
+    final_snapshot: bool
 
     @model_validator(mode="after")
     def _checks(self) -> CacheSettings:
-        allowed = CACHE_ENGINE_VERSIONS[self.engine]
-        if self.engine_version not in allowed:
-            raise ValueError(
-                f"engineVersion: {self.engine_version!r} is not a known {self.engine} version; "
-                f"allowed: {', '.join(allowed)}"
-            )
-        if self.multi_az and self.num_cache_clusters < 2:
-            raise ValueError("multiAz needs numCacheClusters >= 2 (a primary and a replica)")
+        problems = cache_rules.engine_problems(self.engine, self.engine_version)
+        problems += cache_rules.replica_problems(self.num_cache_clusters, self.multi_az)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
 class StreamingSettings(_Model):
     """`platform:streaming` (MSK provisioned)."""
 
-    kafka_version: str
+    kafka_version: Annotated[str, _rule(streaming_rules.kafka_version_problems)]
     # Fixed per stack, not derived from network.azCount: MSK client subnets are force-new, so
     # adding an AZ to the VPC must not move (replace) the brokers.
-    zone_count: int = Field(ge=2, le=3)
+    zone_count: Literal[streaming_rules.ZONES]  # type: ignore[valid-type]
     broker_count: PositiveInt
-    broker_instance_type: str
-    volume_size_gib: int = Field(ge=1, le=16384)
-    max_volume_size_gib: int = Field(ge=1, le=16384)
-    storage_target_utilization: int = Field(default=70, ge=10, le=80)
-    log_retention_days: RetentionDays = 30
-    enhanced_monitoring: Literal["DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER"] = "DEFAULT"
-
-    @field_validator("kafka_version")
-    @classmethod
-    def _version(cls, value: str) -> str:
-        if value not in KAFKA_VERSIONS:
-            raise ValueError(f"unknown Kafka version; allowed: {', '.join(KAFKA_VERSIONS)}")
-        return value
+    broker_instance_type: Annotated[str, _rule(streaming_rules.broker_type_problems)]
+    volume_size_gib: int
+    max_volume_size_gib: int
+    storage_target_utilization: int = _default(
+        streaming_rules.StreamingArgs, "storage_target_utilization"
+    )
+    log_retention_days: RetentionDays = _default(
+        streaming_rules.StreamingArgs, "log_retention_days"
+    )
+    enhanced_monitoring: Literal[streaming_rules.MONITORING_LEVELS] = _default(  # type: ignore[valid-type]
+        streaming_rules.StreamingArgs, "enhanced_monitoring"
+    )
 
     @model_validator(mode="after")
-    def _storage(self) -> StreamingSettings:
-        if self.max_volume_size_gib < self.volume_size_gib:
-            raise ValueError(
-                f"maxVolumeSizeGib {self.max_volume_size_gib} is below volumeSizeGib "
-                f"{self.volume_size_gib}"
-            )
+    def _checks(self) -> StreamingSettings:
+        problems = streaming_rules.broker_count_problems(self.broker_count, self.zone_count)
+        problems += streaming_rules.storage_problems(
+            self.volume_size_gib, self.max_volume_size_gib, self.storage_target_utilization
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
 class ServiceResources(_Model):
     """`resources` of one service: Kubernetes quantities."""
 
-    cpu_request: str = "250m"
-    memory_request: str = "256Mi"
-    cpu_limit: str = "1"
-    memory_limit: str = "512Mi"
+    cpu_request: str = _default(ContainerResources, "cpu_request")
+    memory_request: str = _default(ContainerResources, "memory_request")
+    cpu_limit: str = _default(ContainerResources, "cpu_limit")
+    memory_limit: str = _default(ContainerResources, "memory_limit")
+
+    @model_validator(mode="after")
+    def _quantities(self) -> ServiceResources:
+        problems = resource_problems("cpu", self.cpu_request, self.cpu_limit)
+        problems += resource_problems("memory", self.memory_request, self.memory_limit)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def _tag_text(value: Any) -> Any:
+    # `pulumi config set --path ...tags.blue 42` stores a number; a tag is text.
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+ImageTag = Annotated[str, BeforeValidator(_tag_text), _rule(tag_problems)]
 
 
 class ServiceTags(_Model):
     """Image tag per colour; `latest` and empty tags are refused (not reproducible)."""
 
-    blue: str
-    green: str
-
-    @field_validator("blue", "green", mode="before")
-    @classmethod
-    def _as_text(cls, value: Any) -> Any:
-        # `pulumi config set --path ...tags.blue 42` stores a number; a tag is text.
-        return str(value) if isinstance(value, int | float) else value
-
-    @field_validator("blue", "green")
-    @classmethod
-    def _pinned(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("image tag is empty; use an immutable version tag such as 1.4.2")
-        if value.strip().lower() == "latest":
-            raise ValueError(
-                "'latest' is not allowed: it is not reproducible and cannot be rolled back; "
-                "use an immutable version tag such as 1.4.2"
-            )
-        return value
+    blue: ImageTag
+    green: ImageTag
 
 
 class TopicSettings(_Model):
@@ -405,21 +455,32 @@ class TopicSettings(_Model):
 class ServiceSettings(_Model):
     """One entry of `platform:services`: a blue-green application service."""
 
-    name: str = Field(pattern=r"^[a-z]([-a-z0-9]{0,44}[a-z0-9])?$")
-    image: str = Field(min_length=1)
+    name: Annotated[str, _rule(lambda n: service_name_problems(n, MAX_SERVICE_NAME))]
+    image: Annotated[str, _rule(image_problems)]
     tags: ServiceTags
-    active_color: Literal["blue", "green"] = "blue"
+    active_color: Literal[COLORS] = _default(BlueGreenServiceArgs, "active_color")  # type: ignore[valid-type]
     idle_replicas: int | None = Field(default=None, ge=0)
     traffic_split: int | None = Field(default=None, ge=0, le=100)
-    port: int = Field(default=8080, ge=1024, le=65535)  # non-root containers cannot bind < 1024
-    service_port: int = Field(default=80, ge=1, le=65535)
-    health_path: str = Field(default="/healthz", pattern=r"^/")
+    # Non-root containers with every capability dropped cannot bind ports below 1024.
+    port: int = Field(
+        default=_default(BlueGreenServiceArgs, "port"),
+        ge=CONTAINER_PORTS[0],
+        le=CONTAINER_PORTS[1],
+    )
+    service_port: int = Field(
+        default=_default(BlueGreenServiceArgs, "service_port"), ge=1, le=65535
+    )
+    health_path: Annotated[str, _rule(path_problems)] = _default(
+        BlueGreenServiceArgs, "health_path"
+    )
     resources: ServiceResources = Field(default_factory=ServiceResources)
-    namespace: str = "apps"
+    namespace: Annotated[str, _rule(label_problems)] = "apps"
     public: bool = False
-    certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:acm:")
+    certificate_arn: str | None = None
     allow_plain_http: bool = False
-    hostnames: list[str] = Field(default_factory=list)
+    hostnames: Annotated[
+        list[str], _rule(lambda hosts: [p for h in hosts for p in hostname_problems(h)])
+    ] = Field(default_factory=list)
     topics: list[TopicSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -438,10 +499,10 @@ class Settings(_Model):
     """Everything the program needs for one stack."""
 
     stack: str
-    environment: Literal["dev", "uat", "prod"]
-    region: str
-    owner: str = Field(min_length=1)
-    cost_center: str = Field(min_length=1)
+    environment: Literal[ENVIRONMENTS]  # type: ignore[valid-type]
+    region: Annotated[str, _rule(region_problems)]
+    owner: TagValue
+    cost_center: TagValue
     protect: bool
     network: NetworkSettings
     keys: KeySettings
@@ -453,75 +514,30 @@ class Settings(_Model):
     streaming: StreamingSettings
     services: list[ServiceSettings] = Field(default_factory=list)
 
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        return _check_region(value)
-
     @model_validator(mode="after")
-    def _environment_rules(self) -> Settings:
-        problems = []
-        need = MIN_AZS[self.environment]
-        if self.network.az_count < need:
-            problems.append(
-                f"network.azCount: {self.network.az_count} is fewer than the {need} AZs the "
-                f"{self.environment} profile needs"
-            )
-        if self.environment == "prod":
-            if self.network.nat_gateways != "perAz":
-                problems.append(
-                    f"network.natGateways: {self.network.nat_gateways!r} is not allowed in prod; "
-                    "use 'perAz' so losing one AZ does not cut egress for the others"
-                )
-            if not self.protect:
-                problems.append("protect: false is not allowed in prod (stateful resources)")
-            if not self.storage.replication:
-                problems.append("storage.replication: prod must replicate to a second region")
-            if self.cluster.endpoint_public_access:
-                problems.append(
-                    "cluster.endpointPublicAccess: true is not allowed in prod; reach the API "
-                    "through the VPC (VPN, bastion or CI runners inside the VPC)"
-                )
-            if not self.cache.multi_az:
-                problems.append("cache.multiAz: prod needs a multi-AZ cache with a replica")
-            if self.database.mode != "provisioned" or self.database.reader_count < 1:
-                problems.append(
-                    "database: prod needs mode 'provisioned' with readerCount >= 1 (a reader "
-                    "in another AZ to fail over to)"
-                )
-        if self.database.skip_final_snapshot and self.environment != "dev":
-            problems.append(
-                f"database.skipFinalSnapshot: true is only allowed in dev, not {self.environment}"
-            )
-        names = [service.name for service in self.services]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            problems.append(f"services: duplicate service names {duplicates}; names must be unique")
+    def _cross_section_rules(self) -> Settings:
+        problems = floor_problems(self.environment, self.model_dump(by_alias=True))
+        problems += self._name_problems()
+        problems += [
+            f"network.azCount: {p}" for p in zone_count_problems(self.region, self.network.az_count)
+        ]
+        problems += self._service_problems()
         problems += self._data_access_problems()
-        for index, service in enumerate(self.services):
-            if service.namespace not in self.cluster.namespaces:
-                problems.append(
-                    f"services[{index}].namespace: {service.namespace!r} is not one of "
-                    f"cluster.namespaces {self.cluster.namespaces}"
-                )
-            if service.allow_plain_http and self.environment == "prod":
-                problems.append(f"services[{index}].allowPlainHttp: not allowed in prod")
         if self.streaming.zone_count > self.network.az_count:
             problems.append(
                 f"streaming.zoneCount: {self.streaming.zone_count} is more than network.azCount "
                 f"{self.network.az_count}"
             )
-        if self.streaming.broker_count % self.streaming.zone_count:
+        if self.storage.force_destroy and self.protect:
+            problems.append("storage.forceDestroy: true cannot go with protect: true")
+        if self.database.cross_region_backup and not self.replica_region:
             problems.append(
-                f"streaming.brokerCount: {self.streaming.broker_count} is not a multiple of "
-                f"streaming.zoneCount {self.streaming.zone_count} (MSK spreads brokers evenly "
-                "over its zones)"
+                "database.crossRegionBackup: true needs storage.replication with a replicaRegion"
             )
         if self.storage.replica_region:
-            try:
-                _check_region(self.storage.replica_region)
-            except ValueError as exc:
-                problems.append(f"storage.replicaRegion: {exc}")
+            problems += [
+                f"storage.replicaRegion: {p}" for p in region_problems(self.storage.replica_region)
+            ]
             if self.storage.replica_region == self.region:
                 problems.append(
                     f"storage.replicaRegion: {self.storage.replica_region!r} is the stack's own "
@@ -530,6 +546,52 @@ class Settings(_Model):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _name_problems(self) -> list[str]:
+        """Physical names derived from the stack name, by each component's own rules."""
+        prefix = self.name_prefix
+        found = {
+            "cluster": cluster_rules.cluster_name_problems(prefix),
+            "database": database_rules.identifier_problems(f"{prefix}-{naming.DATABASE}"),
+            "cache": cache_rules.group_id_problems(f"{prefix}-{naming.CACHE}"),
+            "streaming": streaming_rules.cluster_name_problems(f"{prefix}-{naming.STREAMING}"),
+            "buckets": storage_rules.bucket_name_problems(
+                prefix, _default(storage_rules.BucketsArgs, "purposes"), self.storage.replication
+            ),
+        }
+        if not PROXY_NAME.fullmatch(f"{prefix}-{naming.DATABASE}-proxy"):
+            found["database proxy"] = [f"{prefix}-{naming.DATABASE}-proxy is not a valid name"]
+        return [
+            f"the stack name: {self.stack!r} gives the {what} name problem: {problem}; use a "
+            "shorter stack name (lowercase letters, digits, '-')"
+            for what, problems in found.items()
+            for problem in problems
+        ]
+
+    def _service_problems(self) -> list[str]:
+        problems = []
+        names = [service.name for service in self.services]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            problems.append(f"services: duplicate service names {duplicates}; names must be unique")
+        for index, service in enumerate(self.services):
+            key = f"services[{index}]"
+            if service.namespace not in self.cluster.namespaces:
+                problems.append(
+                    f"{key}.namespace: {service.namespace!r} is not one of cluster.namespaces "
+                    f"{self.cluster.namespaces}"
+                )
+            if service.certificate_arn is not None:
+                problems += [
+                    f"{key}.certificateArn: {p}"
+                    for p in certificate_arn_problems(service.certificate_arn, self.region)
+                ]
+            if service.idle_replicas is not None and service.idle_replicas > HPA_MAX_REPLICAS:
+                problems.append(
+                    f"{key}.idleReplicas: {service.idle_replicas} is above the autoscaling "
+                    f"maximum {HPA_MAX_REPLICAS}"
+                )
+        return problems
 
     def _data_access_problems(self) -> list[str]:
         """Each service's database login and topics, by the components' own rules."""
@@ -555,7 +617,7 @@ class Settings(_Model):
     @property
     def name_prefix(self) -> str:
         """Prefix for physical names: unique per stack so two stacks can share an account."""
-        return f"{NAMESPACE}-{self.stack}"
+        return naming.name_prefix(self.stack)
 
     @property
     def replica_region(self) -> str | None:
@@ -573,28 +635,51 @@ class Settings(_Model):
 
 
 # --------------------------------------------------------------------------------------------
-# Loading
+# Reading config
 # --------------------------------------------------------------------------------------------
-@cache
-def known_regions() -> frozenset[str]:
-    """Every region botocore knows in any partition (offline, no AWS call)."""
-    import botocore.session
-
-    session = botocore.session.get_session()
-    return frozenset(
-        region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("ec2", partition_name=partition)
-    )
+class _StrictLoader(yaml.SafeLoader):
+    """YAML loader that refuses duplicate keys (PyYAML keeps the last one silently)."""
 
 
-def _check_region(value: str) -> str:
-    if value not in known_regions():
-        raise ValueError(
-            f"{value!r} is not an AWS region known to botocore (e.g. eu-west-1, us-east-1; "
-            f"{len(known_regions())} known)"
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (the later one would win)", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates
+)
+
+
+def read_stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """Flat `{"ns:key": value}` config from `Pulumi.<stack>.yaml`, as Pulumi would pass it."""
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        known = sorted(p.name for p in root.glob("Pulumi.*.yaml"))
+        raise SettingsError(stack, [f"{path.name} not found; stack files here: {', '.join(known)}"])
+    try:
+        document = yaml.load(path.read_text(), Loader=_StrictLoader) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(stack, [f"{path.name} is not valid YAML: {exc}"]) from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise SettingsError(
+            stack,
+            [
+                f"{path.name}: config: must be a mapping of `namespace:key: value` entries, "
+                f"not a {type(config).__name__}"
+            ],
         )
-    return value
+    return dict(config)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -652,17 +737,22 @@ def load_settings(stack: str, config: Mapping[str, Any]) -> Settings:
 def _key(loc: list[str]) -> str:
     if loc[:1] == ["region"]:
         return "aws:region"
+    if loc[:1] == ["stack"]:
+        return "the stack name"
     head, rest = loc[0], loc[1:]
     return f"{NAMESPACE}:{head}" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in rest)
 
 
 def _describe(error: Mapping[str, Any]) -> list[str]:
     """Readable lines for one pydantic error: config key path, the bad value, what is allowed."""
-    loc = [str(part) for part in error["loc"]]
+    loc = [str(part) for part in error["loc"] if not str(part).startswith("function-")]
     message = error["msg"].removeprefix("Value error, ")
     if not loc:
         # Cross-field rules report "relative.key.path: message" lines themselves.
-        return [f"{NAMESPACE}:{line}" for line in message.splitlines()]
+        return [
+            line if line.startswith("the stack name") else f"{NAMESPACE}:{line}"
+            for line in message.splitlines()
+        ]
     key = _key(loc)
     if error["type"] == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
@@ -671,7 +761,7 @@ def _describe(error: Mapping[str, Any]) -> list[str]:
         return [f"{key}: required but not set"]
     value = error.get("input")
     shown = "" if isinstance(value, dict | list) else f" = {value!r}"
-    return [f"{key}{shown}: {message}"]
+    return [f"{key}{shown}: {line}" for line in message.splitlines()]
 
 
 def _allowed_keys(loc: list[str]) -> list[str]:

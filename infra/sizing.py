@@ -91,8 +91,8 @@ MARK_BEGIN, MARK_END = "<!-- sizing:begin -->", "<!-- sizing:end -->"
 def committed_table() -> str:
     """The table for the committed Pulumi.<env>.yaml of every environment."""
     from infra.cost import estimate
-    from infra.plan import plan, read_stack_config
-    from infra.settings import ENVIRONMENTS
+    from infra.offline import plan
+    from infra.settings import ENVIRONMENTS, read_stack_config
 
     columns = {}
     for env in ENVIRONMENTS:

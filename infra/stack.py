@@ -1,10 +1,15 @@
 """The program: build every component for one stack, in dependency order, and export.
 
 `build(settings)` is the whole program; `infra/__main__.py` only loads settings and calls it,
-so tests and the offline plan run exactly what `pulumi up` runs.
+so tests and the offline plan run exactly what `pulumi up` runs. This module only wires: every
+environment decision is a settings value the profile supplies, and every rule lives in the
+component that owns it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -26,32 +31,37 @@ from components.network import Network, NetworkArgs
 from components.storage import Buckets, BucketsArgs, ReplicaArgs
 from components.streaming import Streaming, StreamingArgs
 from components.topics import Topics, TopicsArgs, TopicSpec
+from infra import naming
 from infra.settings import ServiceSettings, Settings
 
 KEY_DOMAINS = ("logs", "storage", "database", "cache", "streaming", "cluster", "backup")
 REPLICA_KEY_DOMAINS = ("storage", "backup")
 
 
-def build(settings: Settings) -> None:
-    """Register every resource of the platform for `settings` and export its outputs."""
-    primary = aws.Provider(
-        "aws",
-        region=settings.region,
-        default_tags={"tags": settings.default_tags()},
-    )
-    opts = pulumi.ResourceOptions(providers={"aws": primary})
+@dataclass(frozen=True)
+class Platform:
+    """What `build` made, for the exports (and for tests that want the components)."""
 
+    network: Network
+    keys: Keys
+    buckets: Buckets
+    cluster: Cluster
+    database: Database
+    cache: Cache
+    streaming: Streaming
+    logins: DatabaseLogins
+    services: list[tuple[ServiceSettings, BlueGreenService, ApplicationAccess]]
+
+
+def build(settings: Settings) -> Platform:
+    """Register every resource of the platform for `settings` and export its outputs."""
+    primary = _provider("aws", settings.region, settings)
+    opts = pulumi.ResourceOptions(providers={"aws": primary})
     keys = _keys("keys", KEY_DOMAINS, settings, primary)
 
-    replica = None
-    replica_keys = None
-    secondary = None
+    replica = replica_keys = secondary = None
     if settings.replica_region:
-        secondary = aws.Provider(
-            "aws-replica",
-            region=settings.replica_region,
-            default_tags={"tags": settings.default_tags()},
-        )
+        secondary = _provider("aws-replica", settings.replica_region, settings)
         replica_keys = _keys("replica-keys", REPLICA_KEY_DOMAINS, settings, secondary)
         replica = ReplicaArgs(
             provider=secondary,
@@ -59,46 +69,29 @@ def build(settings: Settings) -> None:
             kms_key_arn=replica_keys.arns["storage"],
         )
 
-    network = Network(
-        "network",
-        NetworkArgs(
-            name_prefix=settings.name_prefix,
-            cidr=settings.network.cidr,
-            az_count=settings.network.az_count,
-            nat_gateways=settings.network.nat_gateways,
-            flow_log_kms_key_arn=keys.arns["logs"],
-            flow_log_retention_days=settings.network.flow_log_retention_days,
-            interface_endpoints=settings.network.interface_endpoints,
-            cluster_name=settings.name_prefix,
-        ),
-        opts,
-    )
-
+    network = Network(naming.NETWORK, _network_args(settings, keys), opts)
     buckets = Buckets(
-        "buckets",
+        naming.BUCKETS,
         BucketsArgs(
             name_prefix=settings.name_prefix,
             kms_key_arn=keys.arns["storage"],
             noncurrent_version_expiry_days=settings.storage.noncurrent_version_expiry_days,
             infrequent_access_after_days=settings.storage.infrequent_access_after_days,
             access_log_expiry_days=settings.storage.access_log_expiry_days,
-            force_destroy=settings.storage.force_destroy and not settings.protect,
+            force_destroy=settings.storage.force_destroy,
             protect=settings.protect,
             replica=replica,
         ),
         opts,
     )
+    cluster = Cluster(naming.CLUSTER, _cluster_args(settings, network, keys), opts)
 
-    cluster = _cluster(settings, network, keys, opts)
-    # Data stores admit only the cluster: every node carries the node SG; the cluster SG
-    # covers the control plane and pods using security groups for pods.
-    allowed = {
-        "nodes": cluster.node_security_group_id,
-        "cluster": cluster.cluster_security_group_id,
-    }
-    database = _database(settings, network, keys, allowed, secondary, replica_keys, opts)
-    cache = _cache(settings, network, keys, allowed, opts)
-    streaming = _streaming(settings, network, keys, allowed, opts)
+    stores = _DataStores(settings, network, keys, cluster)
+    database = Database(
+        naming.DATABASE, _database_args(settings, stores, secondary, replica_keys), opts
+    )
+    cache = Cache(naming.CACHE, _cache_args(settings, stores), opts)
+    streaming = Streaming(naming.STREAMING, _streaming_args(settings, stores), opts)
     topics = Topics(
         "topics",
         TopicsArgs(
@@ -115,66 +108,21 @@ def build(settings: Settings) -> None:
     )
     logins = _database_logins(settings, keys, cluster, database, opts)
     services = [
-        _service(
-            settings, network, keys, cluster, database, cache, streaming, service, opts,
-            ready=[logins, topics],
-        )
+        _service(settings, network, cluster, database, cache, keys, streaming, service, opts,
+                 ready=[logins, topics])
         for service in settings.services
     ]  # fmt: skip
 
-    pulumi.export("environment", settings.environment)
-    pulumi.export("region", settings.region)
-    pulumi.export("vpcId", network.vpc_id)
-    pulumi.export("subnetIds", network.subnet_ids)
-    pulumi.export("dbSubnetGroupName", network.db_subnet_group_name)
-    pulumi.export("cacheSubnetGroupName", network.cache_subnet_group_name)
-    pulumi.export("bucketNames", buckets.names)
-    pulumi.export("accessLogBucketName", buckets.log_bucket.bucket)
-    pulumi.export("replicaBucketNames", buckets.replica_names)
-    pulumi.export("kmsKeyArns", keys.arns)
-    pulumi.export("clusterName", cluster.cluster_name)
-    pulumi.export("clusterEndpoint", cluster.endpoint)
-    pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
-    pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
-    pulumi.export(
-        "database",
-        {
-            "endpoint": database.endpoint,
-            "readerEndpoint": database.reader_endpoint,
-            "port": database.port,
-            "masterSecretArn": database.master_secret_arn,
-            "proxyEndpoint": database.proxy_endpoint,
-            "loginsJob": logins.job_name,
-        },
+    platform = Platform(
+        network, keys, buckets, cluster, database, cache, streaming, logins, services
     )
-    pulumi.export(
-        "cache",
-        {
-            "primaryEndpoint": cache.primary_endpoint,
-            "readerEndpoint": cache.reader_endpoint,
-            "port": cache.port,
-            "authSecretArn": cache.auth_secret_arn,
-        },
-    )
-    pulumi.export(
-        "streaming",
-        {
-            "clusterArn": streaming.cluster_arn,
-            "bootstrapBrokersSaslIam": streaming.bootstrap_brokers,
-        },
-    )
-    pulumi.export(
-        "services",
-        {
-            svc.name: {
-                "stableService": component.stable_service_name,
-                "previewService": component.preview_service_name,
-                "activeColor": component.active_color,
-                "roleArn": access.role_arn,
-            }
-            for svc, component, access in services
-        },
-    )
+    _export(settings, platform)
+    return platform
+
+
+def _provider(name: str, region: str, settings: Settings) -> aws.Provider:
+    """One AWS provider per region, carrying the default tags (set once, not per resource)."""
+    return aws.Provider(name, region=region, default_tags={"tags": settings.default_tags()})
 
 
 def _keys(name: str, domains, settings: Settings, provider: aws.Provider) -> Keys:
@@ -191,87 +139,146 @@ def _keys(name: str, domains, settings: Settings, provider: aws.Provider) -> Key
     )
 
 
-def _cluster(settings: Settings, network: Network, keys: Keys, opts) -> Cluster:
-    config = settings.cluster
-    return Cluster(
-        "cluster",
-        ClusterArgs(
-            cluster_name=settings.name_prefix,
-            vpc_id=network.vpc_id,
-            private_subnet_ids=network.subnet_ids["private"],
-            admin_role_arns=config.admin_role_arns,
-            secrets_kms_key_arn=keys.arns["cluster"],
-            log_kms_key_arn=keys.arns["logs"],
-            ebs_kms_key_arn=keys.arns["cluster"],
-            kubernetes_version=config.version,
-            public_endpoint=config.endpoint_public_access,
-            public_access_cidrs=config.public_access_cidrs,
-            # Deployers and CI runners in the VPC reach the private endpoint (prod's only one).
-            private_access_cidrs=[settings.network.cidr, *config.private_access_cidrs],
-            allow_public_access_from_anywhere=config.allow_public_access_from_anywhere,
-            log_retention_days=config.log_retention_days,
-            imds_hop_limit=config.imds_hop_limit,
-            cluster_autoscaler=settings.app.autoscaling,
-            egress=network.egress,
-            namespaces=config.namespaces,
-            node_groups=[
-                NodeGroupSpec(
-                    name=group_name,
-                    instance_types=group.instance_types,
-                    capacity_type=group.capacity_type,
-                    min_size=group.min_size,
-                    max_size=group.max_size,
-                    desired_size=group.desired_size,
-                    max_unavailable=group.max_unavailable,
-                    labels=group.labels,
-                    taints=[NodeTaint(**taint) for taint in group.taints],
-                    disk_size_gib=group.disk_size_gib,
-                )
-                for group_name, group in config.node_groups.items()
-            ],
-            protect=settings.protect,
-        ),
-        opts,
+def _network_args(settings: Settings, keys: Keys) -> NetworkArgs:
+    config = settings.network
+    return NetworkArgs(
+        name_prefix=settings.name_prefix,
+        cidr=config.cidr,
+        az_count=config.az_count,
+        nat_gateways=config.nat_gateways,
+        flow_log_kms_key_arn=keys.arns["logs"],
+        flow_log_retention_days=config.flow_log_retention_days,
+        interface_endpoints=config.interface_endpoints,
+        cluster_name=settings.name_prefix,
     )
 
 
-def _database(settings, network, keys, allowed, secondary, replica_keys, opts) -> Database:
+def _cluster_args(settings: Settings, network: Network, keys: Keys) -> ClusterArgs:
+    config = settings.cluster
+    return ClusterArgs(
+        cluster_name=settings.name_prefix,
+        vpc_id=network.vpc_id,
+        private_subnet_ids=network.subnet_ids["private"],
+        admin_role_arns=config.admin_role_arns,
+        secrets_kms_key_arn=keys.arns["cluster"],
+        log_kms_key_arn=keys.arns["logs"],
+        ebs_kms_key_arn=keys.arns["cluster"],
+        kubernetes_version=config.version,
+        public_endpoint=config.endpoint_public_access,
+        public_access_cidrs=config.public_access_cidrs,
+        # Deployers and CI runners in the VPC reach the private endpoint (prod's only one).
+        private_access_cidrs=[settings.network.cidr, *config.private_access_cidrs],
+        allow_public_access_from_anywhere=config.allow_public_access_from_anywhere,
+        log_retention_days=config.log_retention_days,
+        imds_hop_limit=config.imds_hop_limit,
+        cluster_autoscaler=settings.app.autoscaling,
+        egress=network.egress,
+        namespaces=config.namespaces,
+        node_groups=[
+            NodeGroupSpec(
+                name=group_name,
+                **group.model_dump(exclude={"taints"}),
+                taints=[NodeTaint(**taint.model_dump()) for taint in group.taints],
+            )
+            for group_name, group in config.node_groups.items()
+        ],
+        protect=settings.protect,
+    )
+
+
+class _DataStores:
+    """What the three data stores share: isolated placement, keys, logs, who may connect."""
+
+    def __init__(self, settings: Settings, network: Network, keys: Keys, cluster: Cluster) -> None:
+        self.settings, self.network, self.keys = settings, network, keys
+        # Every node carries the node SG; the cluster SG covers the control plane and pods
+        # using security groups for pods. Nothing else may reach a store.
+        self.allowed = {
+            "nodes": cluster.node_security_group_id,
+            "cluster": cluster.cluster_security_group_id,
+        }
+
+    def common(self, domain: str, log_retention_days: int) -> dict[str, Any]:
+        return {
+            "name_prefix": self.settings.name_prefix,
+            "vpc_id": self.network.vpc_id,
+            "allowed_security_group_ids": self.allowed,
+            "kms_key_arn": self.keys.arns[domain],
+            "logs_kms_key_arn": self.keys.arns["logs"],
+            "log_retention_days": log_retention_days,
+            "protect": self.settings.protect,
+        }
+
+
+def _database_args(settings, stores: _DataStores, secondary, replica_keys) -> DatabaseArgs:
     config = settings.database
-    provisioned = config.mode == "provisioned"
+    serverless = config.mode == "serverless"
     backup_copy = config.cross_region_backup and secondary is not None
-    return Database(
-        "database",
-        DatabaseArgs(
-            name_prefix=settings.name_prefix,
-            vpc_id=network.vpc_id,
-            subnet_group_name=network.db_subnet_group_name,
-            allowed_security_group_ids=allowed,
-            kms_key_arn=keys.arns["database"],
-            logs_kms_key_arn=keys.arns["logs"],
-            log_retention_days=config.log_retention_days,
-            engine_version=config.engine_version,
-            serverless=not provisioned,
-            min_capacity=config.min_capacity,
-            max_capacity=config.max_capacity,
-            seconds_until_auto_pause=config.seconds_until_auto_pause,
-            instance_class=config.instance_class if provisioned else "db.serverless",
-            instance_count=1 + config.reader_count,
-            availability_zones=network.availability_zones if provisioned else (),
-            backup_retention_days=config.backup_retention_days,
-            # Follows the environment's protection: uat and dev must stay destroyable.
-            deletion_protection=settings.protect,
-            skip_final_snapshot=config.skip_final_snapshot,
-            performance_insights_retention_days=config.performance_insights_retention_days,
-            monitoring_interval=config.monitoring_interval,
-            protect=settings.protect,
-            backup_kms_key_arn=keys.arns["backup"] if backup_copy else None,
-            replica_provider=secondary if backup_copy else None,
-            replica_backup_kms_key_arn=replica_keys.arns["backup"] if backup_copy else None,
-            proxy=config.proxy,
-            proxy_subnet_ids=network.subnet_ids["isolated"],
-            proxy_logins=[login_for_service(s.name) for s in settings.services],
+    capacity = (
+        {
+            "min_capacity": config.min_capacity,
+            "max_capacity": config.max_capacity,
+            "seconds_until_auto_pause": config.seconds_until_auto_pause,
+            "instance_class": "db.serverless",
+        }
+        if serverless
+        else {"instance_class": config.instance_class}
+    )
+    return DatabaseArgs(
+        **stores.common("database", config.log_retention_days),
+        **capacity,
+        subnet_group_name=stores.network.db_subnet_group_name,
+        engine_version=config.engine_version,
+        serverless=serverless,
+        instance_count=1 + config.reader_count,
+        availability_zones=stores.network.availability_zones if not serverless else (),
+        backup_retention_days=config.backup_retention_days,
+        # Follows the environment's protection: uat and dev must stay destroyable.
+        deletion_protection=settings.protect,
+        skip_final_snapshot=config.skip_final_snapshot,
+        performance_insights_retention_days=config.performance_insights_retention_days,
+        monitoring_interval=config.monitoring_interval,
+        backup_kms_key_arn=stores.keys.arns["backup"] if backup_copy else None,
+        replica_provider=secondary if backup_copy else None,
+        replica_backup_kms_key_arn=replica_keys.arns["backup"] if backup_copy else None,
+        proxy=config.proxy,
+        proxy_subnet_ids=stores.network.subnet_ids["isolated"],
+        proxy_logins=[login_for_service(s.name) for s in settings.services],
+    )
+
+
+def _cache_args(settings: Settings, stores: _DataStores) -> CacheArgs:
+    config = settings.cache
+    return CacheArgs(
+        **stores.common("cache", config.log_retention_days),
+        subnet_group_name=stores.network.cache_subnet_group_name,
+        engine=config.engine,
+        engine_version=config.engine_version,
+        node_type=config.node_type,
+        num_cache_clusters=config.num_cache_clusters,
+        multi_az=config.multi_az,
+        availability_zones=(
+            stores.network.availability_zones[: config.num_cache_clusters]
+            if config.multi_az
+            else ()
         ),
-        opts,
+        snapshot_retention_days=config.snapshot_retention_days,
+        final_snapshot=config.final_snapshot,
+    )
+
+
+def _streaming_args(settings: Settings, stores: _DataStores) -> StreamingArgs:
+    config = settings.streaming
+    return StreamingArgs(
+        **stores.common("streaming", config.log_retention_days),
+        subnet_ids=stores.network.subnet_ids["isolated"][: config.zone_count],
+        kafka_version=config.kafka_version,
+        broker_count=config.broker_count,
+        instance_type=config.broker_instance_type,
+        volume_size_gib=config.volume_size_gib,
+        max_volume_size_gib=config.max_volume_size_gib,
+        storage_target_utilization=config.storage_target_utilization,
+        enhanced_monitoring=config.enhanced_monitoring,
     )
 
 
@@ -308,66 +315,13 @@ def _database_logins(settings, keys, cluster, database, opts) -> DatabaseLogins:
     )
 
 
-def _cache(settings, network, keys, allowed, opts) -> Cache:
-    config = settings.cache
-    return Cache(
-        "cache",
-        CacheArgs(
-            name_prefix=settings.name_prefix,
-            vpc_id=network.vpc_id,
-            subnet_group_name=network.cache_subnet_group_name,
-            allowed_security_group_ids=allowed,
-            kms_key_arn=keys.arns["cache"],
-            logs_kms_key_arn=keys.arns["logs"],
-            log_retention_days=config.log_retention_days,
-            engine=config.engine,
-            engine_version=config.engine_version,
-            node_type=config.node_type,
-            num_cache_clusters=config.num_cache_clusters,
-            multi_az=config.multi_az,
-            availability_zones=(
-                network.availability_zones[: config.num_cache_clusters] if config.multi_az else ()
-            ),
-            snapshot_retention_days=config.snapshot_retention_days,
-            final_snapshot=settings.environment != "dev",  # only dev is disposable
-            protect=settings.protect,
-        ),
-        opts,
-    )
-
-
-def _streaming(settings, network, keys, allowed, opts) -> Streaming:
-    config = settings.streaming
-    return Streaming(
-        "streaming",
-        StreamingArgs(
-            name_prefix=settings.name_prefix,
-            vpc_id=network.vpc_id,
-            subnet_ids=network.subnet_ids["isolated"][: config.zone_count],
-            allowed_security_group_ids=allowed,
-            kms_key_arn=keys.arns["streaming"],
-            logs_kms_key_arn=keys.arns["logs"],
-            log_retention_days=config.log_retention_days,
-            kafka_version=config.kafka_version,
-            broker_count=config.broker_count,
-            instance_type=config.broker_instance_type,
-            volume_size_gib=config.volume_size_gib,
-            max_volume_size_gib=config.max_volume_size_gib,
-            storage_target_utilization=config.storage_target_utilization,
-            enhanced_monitoring=config.enhanced_monitoring,
-            protect=settings.protect,
-        ),
-        opts,
-    )
-
-
 def _service(
     settings: Settings,
     network: Network,
-    keys: Keys,
     cluster: Cluster,
     database: Database,
     cache: Cache,
+    keys: Keys,
     streaming: Streaming,
     service: ServiceSettings,
     opts: pulumi.ResourceOptions,
@@ -425,7 +379,6 @@ def _service(
         ),
         in_cluster,
     )
-    resources = service.resources
     component = BlueGreenService(
         service.name,
         BlueGreenServiceArgs(
@@ -441,12 +394,7 @@ def _service(
             port=service.port,
             service_port=service.service_port,
             health_path=service.health_path,
-            resources=ContainerResources(
-                cpu_request=resources.cpu_request,
-                memory_request=resources.memory_request,
-                cpu_limit=resources.cpu_limit,
-                memory_limit=resources.memory_limit,
-            ),
+            resources=ContainerResources(**service.resources.model_dump()),
             env_config_map=f"{service.name}-platform",
             irsa_role_arn=access.role_arn,
             certificate_arn=service.certificate_arn,
@@ -454,10 +402,68 @@ def _service(
             alb_scheme="internet-facing" if service.public else "internal",
             alb_source_cidrs=network.subnet_cidrs["public" if service.public else "private"],
             autoscaling=settings.app.autoscaling,
-            zone_spread_strict=settings.environment == "prod",
+            zone_spread_strict=settings.app.zone_spread_strict,
         ),
         pulumi.ResourceOptions.merge(
             in_cluster, pulumi.ResourceOptions(depends_on=[access, *ready])
         ),
     )
     return service, component, access
+
+
+def _export(settings: Settings, platform: Platform) -> None:
+    network, cluster = platform.network, platform.cluster
+    database, cache, streaming = platform.database, platform.cache, platform.streaming
+    pulumi.export("environment", settings.environment)
+    pulumi.export("region", settings.region)
+    pulumi.export("vpcId", network.vpc_id)
+    pulumi.export("subnetIds", network.subnet_ids)
+    pulumi.export("dbSubnetGroupName", network.db_subnet_group_name)
+    pulumi.export("cacheSubnetGroupName", network.cache_subnet_group_name)
+    pulumi.export("bucketNames", platform.buckets.names)
+    pulumi.export("accessLogBucketName", platform.buckets.log_bucket.bucket)
+    pulumi.export("replicaBucketNames", platform.buckets.replica_names)
+    pulumi.export("kmsKeyArns", platform.keys.arns)
+    pulumi.export("clusterName", cluster.cluster_name)
+    pulumi.export("clusterEndpoint", cluster.endpoint)
+    pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
+    pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
+    pulumi.export(
+        "database",
+        {
+            "endpoint": database.endpoint,
+            "readerEndpoint": database.reader_endpoint,
+            "port": database.port,
+            "masterSecretArn": database.master_secret_arn,
+            "proxyEndpoint": database.proxy_endpoint,
+            "loginsJob": platform.logins.job_name,
+        },
+    )
+    pulumi.export(
+        "cache",
+        {
+            "primaryEndpoint": cache.primary_endpoint,
+            "readerEndpoint": cache.reader_endpoint,
+            "port": cache.port,
+            "authSecretArn": cache.auth_secret_arn,
+        },
+    )
+    pulumi.export(
+        "streaming",
+        {
+            "clusterArn": streaming.cluster_arn,
+            "bootstrapBrokersSaslIam": streaming.bootstrap_brokers,
+        },
+    )
+    pulumi.export(
+        "services",
+        {
+            svc.name: {
+                "stableService": component.stable_service_name,
+                "previewService": component.preview_service_name,
+                "activeColor": component.active_color,
+                "roleArn": access.role_arn,
+            }
+            for svc, component, access in platform.services
+        },
+    )

@@ -7,8 +7,8 @@ from functools import cache
 import pytest
 
 from infra.mockengine import Recording
-from infra.plan import plan, read_stack_config
-from infra.settings import ENVIRONMENTS, Settings
+from infra.offline import plan
+from infra.settings import ENVIRONMENTS, Settings, read_stack_config
 
 
 @cache

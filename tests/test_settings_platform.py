@@ -62,17 +62,19 @@ def test_node_group_desired_outside_min_max(desired):
 def test_misspelt_instance_type_is_rejected_with_a_suggestion():
     error = rejected("dev", node_group(instanceTypes=["t3.mediun"]))
     assert "platform:cluster.nodeGroups.system.instanceTypes" in error
-    assert "['t3.mediun'] not EC2 instance types known to botocore; did you mean t3.medium" in error
+    assert "'t3.mediun' is not a known instance type; did you mean t3.medium" in error
 
 
 def test_unsupported_kubernetes_version():
     error = rejected("dev", cluster(version="1.25"))
-    assert "platform:cluster.version = '1.25': unsupported Kubernetes version; allowed" in error
+    assert (
+        "platform:cluster.version = '1.25': unsupported Kubernetes version '1.25'; allowed" in error
+    )
 
 
 def test_cluster_admins_must_be_named():
     error = rejected("dev", cluster(adminRoleArns=[]))
-    assert "platform:cluster.adminRoleArns: List should have at least 1 item" in error
+    assert "platform:cluster.adminRoleArns: at least one IAM role ARN" in error
 
 
 def test_admin_roles_must_be_role_arns():
@@ -82,7 +84,7 @@ def test_admin_roles_must_be_role_arns():
 
 def test_msk_broker_count_must_be_a_multiple_of_its_zone_count():
     error = rejected("prod", {"platform:streaming": {"brokerCount": 4}})
-    assert "platform:streaming.brokerCount: 4 is not a multiple of streaming.zoneCount 3" in error
+    assert "platform:streaming: brokerCount 4 is not a multiple of the 3 zones" in error
 
 
 def test_msk_cannot_use_more_zones_than_the_vpc_has():
@@ -108,17 +110,17 @@ def test_backup_retention_outside_1_to_35(days):
 
 def test_prod_cache_must_be_multi_az():
     error = rejected("prod", {"platform:cache": {"multiAz": False}})
-    assert "platform:cache.multiAz: prod needs a multi-AZ cache" in error
+    assert "platform:cache.multiAz: false is not allowed in prod" in error
 
 
 def test_prod_database_needs_a_reader():
     error = rejected("prod", {"platform:database": {"readerCount": 0}})
-    assert "prod needs mode 'provisioned' with readerCount >= 1" in error
+    assert "platform:database.readerCount: 0 is below prod's floor of 1" in error
 
 
 def test_final_snapshot_may_only_be_skipped_in_dev():
     error = rejected("uat", {"platform:database": {"skipFinalSnapshot": True}})
-    assert "database.skipFinalSnapshot: true is only allowed in dev, not uat" in error
+    assert "platform:database.skipFinalSnapshot: true is a dev-only opt-out, not for uat" in error
 
 
 @pytest.mark.parametrize(
@@ -190,7 +192,7 @@ def test_a_service_without_tls_needs_the_named_opt_out_and_never_in_prod():
     assert "certificateArn: required so the ALB serves HTTPS" in rejected("dev", services(plain))
     assert load_settings("dev", {**REGION, **services({**plain, "allowPlainHttp": True})})
     error = rejected("prod", services({**plain, "allowPlainHttp": True}))
-    assert "platform:services[0].allowPlainHttp: not allowed in prod" in error
+    assert "platform:services[0].allowPlainHttp: true is a dev-only opt-out, not for prod" in error
 
 
 def test_numeric_tags_written_by_pulumi_config_set_are_read_as_text():
@@ -245,6 +247,14 @@ def test_a_proxy_would_keep_an_auto_pausing_database_awake():
     error = rejected("dev", {"platform:database": {"proxy": True}})
     assert "platform:database: proxy: true holds connections open" in error
     accepted = load_settings(
-        "dev", {**REGION, "platform:database": {"proxy": True, "minCapacity": 0.5}}
+        "dev",
+        {
+            **REGION,
+            "platform:database": {
+                "proxy": True,
+                "minCapacity": 0.5,
+                "secondsUntilAutoPause": None,
+            },
+        },
     )
     assert accepted.database.proxy

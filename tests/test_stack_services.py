@@ -16,8 +16,8 @@ from kubernetes_validate.utils import ValidationError
 
 from components.hardening import is_hardened_pod
 from infra.mockengine import RecordedResource, Recording
-from infra.plan import plan, read_stack_config
-from infra.settings import ServiceSettings
+from infra.offline import plan
+from infra.settings import ServiceSettings, read_stack_config
 from tests.conftest import planned
 
 BLUE_GREEN = "platform:bluegreen:BlueGreenService"

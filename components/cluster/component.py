@@ -29,11 +29,11 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from components.cluster import policies
 from components.cluster.addons import InCluster, eks_addon, namespaces, storage_classes
 from components.cluster.args import ClusterArgs, validate
 from components.cluster.controllers import controllers
 from components.cluster.nodes import node_groups
+from components.cluster.policies import ebs_csi_kms_policy
 from components.cluster.rules import LOG_TYPES
 from components.iam import IrsaRole, irsa_role, service_role
 
@@ -112,7 +112,7 @@ class Cluster(pulumi.ComponentResource):
             service_account="ebs-csi-controller-sa",
             inline_policies={
                 "kms": pulumi.Output.from_input(args.ebs_kms_key_arn).apply(
-                    lambda arn: json.dumps(policies.ebs_csi_kms_policy(arn))
+                    lambda arn: json.dumps(ebs_csi_kms_policy(arn))
                 )
             },
             managed_policy_arns=[self._aws_policy("service-role/AmazonEBSCSIDriverPolicy")],

@@ -21,9 +21,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.cluster import policies
 from components.cluster.addons import InCluster
 from components.cluster.args import ClusterArgs
+from components.cluster.policies import alb_controller_policy, cluster_autoscaler_policy
 from components.cluster.versions import (
     ALB_CONTROLLER,
     CHART_REPOSITORIES,
@@ -61,7 +61,7 @@ def controllers(
     alb_policy = aws.iam.Policy(
         f"{where.name}-alb-controller",
         description=f"AWS Load Balancer Controller of {args.cluster_name} (reference policy)",
-        policy=json.dumps(policies.alb_controller_policy(), separators=(",", ":")),
+        policy=json.dumps(alb_controller_policy(), separators=(",", ":")),
         opts=pulumi.ResourceOptions(parent=where.parent),
     )
     alb_role = irsa(
@@ -101,7 +101,7 @@ def controllers(
     if not args.cluster_autoscaler:
         return releases
     autoscaler_policy = pulumi.Output.all(partition, region, account_id).apply(
-        lambda v: json.dumps(policies.cluster_autoscaler_policy(args.cluster_name, *v))
+        lambda v: json.dumps(cluster_autoscaler_policy(args.cluster_name, *v))
     )
     autoscaler_role = irsa(
         f"{where.name}-cluster-autoscaler",

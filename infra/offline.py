@@ -1,0 +1,18 @@
+"""Run the real program offline: validated settings, then every resource it would register.
+
+Shared by `make plan` (infra/plan.py), the sizing table (infra/sizing.py) and the tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.mockengine import Recording, run_program
+from infra.settings import Settings, load_settings
+from infra.stack import build
+
+
+def plan(stack: str, config: dict[str, Any]) -> tuple[Settings, Recording]:
+    """Validate settings, then run the program; raises SettingsError before any resource."""
+    settings = load_settings(stack, config)
+    return settings, run_program(lambda: build(settings), stack=stack, config=config)
