@@ -71,6 +71,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "secondsUntilAutoPause": 600,
             "backupRetentionDays": 1,
             "skipFinalSnapshot": True,
+            "monitoringInterval": 60,
             "logRetentionDays": 14,
         },
         "cache": {
@@ -90,6 +91,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "volumeSizeGib": 10,
             "maxVolumeSizeGib": 100,
             "logRetentionDays": 14,
+            "enhancedMonitoring": "DEFAULT",
         },
         "app": {
             "replicas": 2,
@@ -147,6 +149,8 @@ PROFILES: dict[str, dict[str, Any]] = {
             "minCapacity": 0.5,
             "maxCapacity": 4,
             "backupRetentionDays": 7,
+            "monitoringInterval": 60,
+            "logRetentionDays": 30,
         },
         "cache": {
             "engineVersion": "8.2",
@@ -154,6 +158,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "numCacheClusters": 2,
             "multiAz": True,
             "snapshotRetentionDays": 3,
+            "logRetentionDays": 30,
             "finalSnapshot": True,
         },
         "streaming": {
@@ -163,6 +168,8 @@ PROFILES: dict[str, dict[str, Any]] = {
             "brokerInstanceType": "kafka.t3.small",
             "volumeSizeGib": 20,
             "maxVolumeSizeGib": 200,
+            "logRetentionDays": 30,
+            "enhancedMonitoring": "DEFAULT",
         },
         "app": {
             "replicas": 2,

@@ -66,7 +66,7 @@ from components.cluster.args import ClusterArgs, NodeGroupSpec
 from components.cluster.versions import KUBERNETES_VERSIONS
 from components.database import args as database_rules
 from components.database.logins import login_for_service, login_problems
-from components.database.proxy import PROXY_NAME
+from components.database.proxy import proxy_name_problems
 from components.encryption import DELETION_WINDOW_DAYS
 from components.kubernetes_rules import label_problems, resource_problems, service_name_problems
 from components.logs import LOG_RETENTION_DAYS
@@ -324,13 +324,11 @@ class DatabaseSettings(_Model):
     reader_count: int = Field(default=0, ge=0, le=database_rules.MAX_READERS)
     backup_retention_days: Annotated[int, _rule(database_rules.backup_retention_problems)]
     skip_final_snapshot: bool = _default(database_rules.DatabaseArgs, "skip_final_snapshot")
-    monitoring_interval: Literal[database_rules.MONITORING_INTERVALS] = _default(  # type: ignore[valid-type]
-        database_rules.DatabaseArgs, "monitoring_interval"
-    )
+    monitoring_interval: Literal[database_rules.MONITORING_INTERVALS]  # type: ignore[valid-type]
     performance_insights_retention_days: Annotated[
         int, _rule(database_rules.performance_insights_problems)
     ] = _default(database_rules.DatabaseArgs, "performance_insights_retention_days")
-    log_retention_days: RetentionDays = _default(database_rules.DatabaseArgs, "log_retention_days")
+    log_retention_days: RetentionDays
     cross_region_backup: bool = False
     # RDS Proxy (pooling, IAM auth end to end) in front of the writer.
     proxy: bool = _default(database_rules.DatabaseArgs, "proxy")
@@ -366,7 +364,7 @@ class CacheSettings(_Model):
     num_cache_clusters: int
     multi_az: bool
     snapshot_retention_days: Annotated[int, _rule(cache_rules.snapshot_retention_problems)]
-    log_retention_days: RetentionDays = _default(cache_rules.CacheArgs, "log_retention_days")
+    log_retention_days: RetentionDays
     # Snapshot on deletion: every environment but the disposable one.
     final_snapshot: bool
 
@@ -393,12 +391,8 @@ class StreamingSettings(_Model):
     storage_target_utilization: int = _default(
         streaming_rules.StreamingArgs, "storage_target_utilization"
     )
-    log_retention_days: RetentionDays = _default(
-        streaming_rules.StreamingArgs, "log_retention_days"
-    )
-    enhanced_monitoring: Literal[streaming_rules.MONITORING_LEVELS] = _default(  # type: ignore[valid-type]
-        streaming_rules.StreamingArgs, "enhanced_monitoring"
-    )
+    log_retention_days: RetentionDays
+    enhanced_monitoring: Literal[streaming_rules.MONITORING_LEVELS]  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _checks(self) -> StreamingSettings:
@@ -558,12 +552,11 @@ class Settings(_Model):
             "buckets": storage_rules.bucket_name_problems(
                 prefix, _default(storage_rules.BucketsArgs, "purposes"), self.storage.replication
             ),
+            "database proxy": proxy_name_problems(f"{prefix}-{naming.DATABASE}-proxy"),
         }
-        if not PROXY_NAME.fullmatch(f"{prefix}-{naming.DATABASE}-proxy"):
-            found["database proxy"] = [f"{prefix}-{naming.DATABASE}-proxy is not a valid name"]
         return [
-            f"the stack name: {self.stack!r} gives the {what} name problem: {problem}; use a "
-            "shorter stack name (lowercase letters, digits, '-')"
+            f"the stack name: {self.stack!r} makes the {what} name invalid: {problem}; use a "
+            "shorter stack name of lowercase letters, digits and '-'"
             for what, problems in found.items()
             for problem in problems
         ]
@@ -765,14 +758,18 @@ def _describe(error: Mapping[str, Any]) -> list[str]:
 
 
 def _allowed_keys(loc: list[str]) -> list[str]:
+    """The keys a config section accepts, following `loc` through models, lists and maps."""
     model: Any = Settings
+    map_key_next = False  # the part after a `dict[str, Model]` field is a user-chosen name
     for part in loc:
-        if part.isdigit():
+        if part.isdigit() or map_key_next:
+            map_key_next = False
             continue
         field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
         if field is None:
             return []
         annotation = field.annotation
+        map_key_next = getattr(annotation, "__origin__", None) is dict
         inner = getattr(annotation, "__args__", (annotation,))
         model = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
         if model is None:

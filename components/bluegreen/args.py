@@ -254,9 +254,8 @@ def replicas_problems(replicas: object, idle_replicas: object, hpa_max: object) 
     if idle_replicas is not None and (not _is_int(idle_replicas) or idle_replicas < 0):
         problems.append(f"idleReplicas {idle_replicas!r}: an integer >= 0")
     if not problems and _is_int(hpa_max) and hpa_max < max(replicas, idle_replicas or 0):  # type: ignore[call-overload]
-        problems.append(
-            f"replicas {replicas} (idle {idle_replicas}) is above the autoscaling maximum {hpa_max}"
-        )
+        idle = f" (idle colour: {idle_replicas})" if idle_replicas is not None else ""
+        problems.append(f"replicas {replicas}{idle} is above the autoscaling maximum {hpa_max}")
     return problems
 
 

@@ -61,11 +61,15 @@ class DatabaseProxyArgs:
     depends_on: Sequence[pulumi.Resource] = ()
 
 
+def proxy_name_problems(name: str) -> list[str]:
+    if PROXY_NAME.fullmatch(name):
+        return []
+    return [f"proxy name {name!r}: 1..63 letters, digits, single hyphens, a letter first"]
+
+
 def validate(args: DatabaseProxyArgs) -> list[str]:
     """Problems with `args` (empty when valid)."""
-    problems = []
-    if not PROXY_NAME.fullmatch(args.proxy_name):
-        problems.append(f"proxy name {args.proxy_name!r}: 1..63 letters, digits, single hyphens")
+    problems = proxy_name_problems(args.proxy_name)
     if len(args.subnet_ids) < 2:
         problems.append("subnet_ids: RDS Proxy needs subnets in at least two zones")
     if not args.logins:

@@ -1,0 +1,194 @@
+"""The mistakes operators really make in Pulumi.<stack>.yaml, one row each.
+
+Every row goes through both entry points: `make plan` (exit 2, the config key named on stderr)
+and the real program under the mock engine (SettingsError before a single resource is
+registered). Each rule lives in its component; this table proves settings applies it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.plan import main
+from tests.helpers import minimum, rejected
+
+ADMIN = ["arn:aws:iam::123456789012:role/admin"]
+OFFICE = ["203.0.113.0/24"]
+GROUP = {
+    "instanceTypes": ["t3.medium"],
+    "capacityType": "ON_DEMAND",
+    "minSize": 1,
+    "maxSize": 3,
+    "desiredSize": 2,
+}
+SERVICE = {
+    "name": "api",
+    "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api",
+    "tags": {"blue": "1.4.2", "green": "1.4.2"},
+    "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123",
+}
+
+
+def cluster(**fields) -> dict:
+    return {"platform:cluster": {**minimum("dev")["platform:cluster"], **fields}}
+
+
+def group(**fields) -> dict:
+    return cluster(nodeGroups={"system": {**GROUP, **fields}})
+
+
+def service(**fields) -> dict:
+    return {"platform:services": [{**SERVICE, **fields}]}
+
+
+def resources(**fields) -> dict:
+    return service(resources=fields)
+
+
+# (stack, config, the key the error must name, text it must contain)
+MISTAKES = [
+    # -- node groups
+    ("dev", group(taints=[{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]),
+     "platform:cluster.nodeGroups.system.taints[0]", "Kubernetes' NoSchedule as NO_SCHEDULE"),
+    ("dev", group(taints=[{"key": "a", "effect": "NO_SCHEDULE", "operator": "Equal"}]),
+     "platform:cluster.nodeGroups.system.taints[0].operator",
+     "unknown key (typo?); allowed keys here: effect, key, value"),
+    ("dev", cluster(nodeGroups={"Work_Load": GROUP}),
+     "platform:cluster.nodeGroups", "no capitals or underscores"),
+    ("dev", group(maxUnavailable=101),
+     "platform:cluster.nodeGroups.system.maxUnavailable", "less than or equal to 100"),
+    ("dev", group(instanceTypes=["m7g.large", "m7i.large"]),
+     "platform:cluster.nodeGroups.system.instanceTypes", "mix x86_64 and arm64"),
+    ("dev", group(labels={"team": "x" * 64}),
+     "platform:cluster.nodeGroups.system.labels", "at most 63"),
+    ("dev", group(instanceTypes=["t3.mediun"]),
+     "platform:cluster.nodeGroups.system.instanceTypes", "did you mean t3.medium"),
+    ("dev", cluster(nodeGroups=[GROUP]),
+     "platform:cluster.nodeGroups", "valid dictionary"),
+    ("prod", {"platform:cluster": {"adminRoleArns": ADMIN,
+                                   "nodeGroups": {"system": {**GROUP, "capacityType": "SPOT"}}}},
+     "platform:cluster.nodeGroups.system.capacityType", "must stay \"ON_DEMAND\""),
+    # -- cluster
+    ("dev", cluster(namespaces=["default"]), "platform:cluster.namespaces", "reserved"),
+    ("dev", cluster(namespaces=["apps", "platform-system"]), "platform:cluster.namespaces",
+     "reserved"),
+    ("dev", cluster(endpointPublicAccess=False),
+     "platform:cluster", "given but the endpoint is private-only"),
+    ("dev", cluster(version=1.30), "platform:cluster.version", "quote it"),
+    ("dev", cluster(publicAccessCidrs="203.0.113.0/24"),
+     "platform:cluster.publicAccessCidrs", "valid list"),
+    ("dev", cluster(adminRoleArns=["arn:aws:sts::123456789012:assumed-role/admin/me"]),
+     "platform:cluster.adminRoleArns", "not an assumed-role session"),
+    # -- database
+    ("dev", {"platform:database": {"minCapacity": 0.25, "secondsUntilAutoPause": None}},
+     "platform:database", "steps of 0.5"),
+    ("dev", {"platform:database": {"performanceInsightsRetentionDays": 30}},
+     "platform:database.performanceInsightsRetentionDays", "multiple of 31"),
+    ("uat", {"platform:database": {"secondsUntilAutoPause": 600}},
+     "platform:database", "secondsUntilAutoPause needs minCapacity 0"),
+    ("prod", {"platform:database": {"backupRetentionDays": 1}},
+     "platform:database.backupRetentionDays", "below prod's floor of 30"),
+    ("prod", {"platform:database": {"instanceClass": "db.r7g.lage"}},
+     "platform:database.instanceClass", "did you mean db.r7g.large"),
+    ("prod", {"platform:database": {"instanceClass": "r7g.large"}},
+     "platform:database.instanceClass", "must start with 'db.'"),
+    ("dev", {"platform:database": {"engineVersion": 17.10}},
+     "platform:database.engineVersion", "quote it"),
+    ("dev", {"platform:database": {"crossRegionBackup": True}},
+     "platform:database.crossRegionBackup", "needs storage.replication"),
+    # -- cache and streaming
+    ("dev", {"platform:cache": {"nodeType": "cache.t4g.smal"}},
+     "platform:cache.nodeType", "did you mean cache.t4g.small"),
+    ("prod", {"platform:streaming": {"brokerInstanceType": "kafka.m7g.larg"}},
+     "platform:streaming.brokerInstanceType", "did you mean kafka.m7g.large"),
+    ("prod", {"platform:streaming": {"brokerCount": 2, "zoneCount": 2}},
+     "platform:streaming.brokerCount", "below prod's floor of 3"),
+    # -- app and services
+    ("uat", {"platform:app": {"replicas": 11}}, "platform:app.replicas",
+     "above the autoscaling maximum 10"),
+    ("prod", {"platform:app": {"deployBranches": ["*"]}}, "platform:app.deployBranches",
+     "must stay [\"main\"]"),
+    ("dev", service(tags={"blue": "team/1.4.2", "green": "1.4.2"}),
+     "platform:services[0].tags.blue", "no '/'"),
+    ("dev", service(image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:1.4.2"),
+     "platform:services[0].image", "put the version in `tags`"),
+    ("dev", service(healthPath="/health check"), "platform:services[0].healthPath",
+     "without spaces"),
+    ("dev", service(hostnames=["https://api.example.com"]), "platform:services[0].hostnames",
+     "not a URL"),
+    ("dev", resources(cpuRequest="half a core"), "platform:services[0].resources",
+     "not a positive Kubernetes quantity"),
+    ("dev", resources(memoryRequest="1Gi", memoryLimit="512Mi"), "platform:services[0].resources",
+     "above its limit"),
+    ("dev", service(certificateArn="arn:aws:acm:eu-west-1:123456789012:cert/abc"),
+     "platform:services[0].certificateArn", "an ACM certificate ARN"),
+    ("dev", service(certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/abc"),
+     "platform:services[0].certificateArn", "the ALB is in eu-west-1"),
+    ("dev", service(port=80), "platform:services[0].port", "greater than or equal to 1024"),
+    ("dev", service(topics={"name": "orders"}), "platform:services[0].topics", "valid list"),
+    ("uat", {**service(certificateArn=None, allowPlainHttp=True)},
+     "platform:services[0].allowPlainHttp", "dev-only opt-out"),
+    # -- network, storage, tags, region
+    ("dev", {"platform:network": {"azCount": 4}, "platform:streaming": {"zoneCount": 2}},
+     "platform:network.azCount", "eu-west-1 has 3"),
+    ("uat", {"platform:storage": {"forceDestroy": True}}, "platform:storage.forceDestroy",
+     "dev-only opt-out"),
+    ("prod", {"platform:storage": {"replicaRegion": "eu-west-1"}},
+     "platform:storage.replicaRegion", "the stack's own region"),
+    ("dev", {"platform:owner": "team&co"}, "platform:owner", "characters AWS tags refuse"),
+    ("dev", {"platform:costCenter": "cc-🚀"}, "platform:costCenter", "characters AWS tags refuse"),
+    ("dev", {"platform:owner": "x" * 257}, "platform:owner", "at most 256"),
+    ("dev", {"aws:region": "EU-WEST-1"}, "aws:region", "regions are lowercase"),
+    # -- the stack name itself
+    ("dev_alice", {"platform:profile": "dev"}, "the stack name", "makes the database name invalid"),
+    ("dev-feature-login-page", {"platform:profile": "dev"}, "the stack name",
+     "use a shorter stack name"),
+]  # fmt: skip
+
+
+def _id(case) -> str:
+    stack, config, key, _ = case
+    return f"{stack}:{key}:{next(iter(config))}"
+
+
+def _write(tmp_path: Path, stack: str, config: dict) -> Path:
+    document = {"config": {**minimum(stack), **config}}
+    if stack.startswith("prod"):
+        document["config"].setdefault("platform:storage", {"replicaRegion": "eu-central-1"})
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document, allow_unicode=True))
+    return tmp_path
+
+
+@pytest.mark.parametrize("case", MISTAKES, ids=[_id(c) for c in MISTAKES])
+def test_each_mistake_fails_in_settings_naming_the_key_with_nothing_registered(
+    case, tmp_path, capsys
+):
+    stack, config, key, text = case
+    assert main([stack, "--project-dir", str(_write(tmp_path, stack, config))]) == 2
+    err = capsys.readouterr().err
+    line = next((line for line in err.splitlines() if key in line and text in line), None)
+    assert line, f"expected a line naming {key!r} with {text!r}:\n{err}"
+    # The program itself refuses too, before any resource exists (rejected() checks that).
+    assert text in rejected(stack, config)
+
+
+def test_duplicate_keys_in_the_stack_file_are_refused(tmp_path, capsys):
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  platform:owner: a\n  platform:owner: b\n"
+    )
+    assert main(["dev", "--project-dir", str(tmp_path)]) == 2
+    assert "duplicate key 'platform:owner'" in capsys.readouterr().err
+
+
+def test_config_written_as_a_list_is_refused(tmp_path, capsys):
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  - aws:region: eu-west-1\n")
+    assert main(["dev", "--project-dir", str(tmp_path)]) == 2
+    assert "config: must be a mapping" in capsys.readouterr().err
+
+
+def test_the_committed_stacks_are_valid(capsys):
+    for stack in ("dev", "uat", "prod"):
+        assert main([stack]) == 0, capsys.readouterr().err
