@@ -23,6 +23,17 @@ AVAILABILITY_ZONES: dict[str, int] = {
 }  # fmt: skip
 
 
+# Regions launched before August 2022, where load balancers deliver access logs as the
+# region's Elastic Load Balancing account (newer regions use a service principal).
+ELB_ACCOUNT_LOG_DELIVERY_REGIONS = frozenset({
+    "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+    "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ca-central-1", "eu-central-1",
+    "eu-north-1", "eu-south-1", "eu-west-1", "eu-west-2", "eu-west-3", "me-south-1",
+    "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2", "us-gov-east-1",
+    "us-gov-west-1", "cn-north-1", "cn-northwest-1",
+})  # fmt: skip
+
+
 @cache
 def known_regions() -> frozenset[str]:
     """Every region botocore knows in any partition."""

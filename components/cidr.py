@@ -42,6 +42,17 @@ class SubnetPlan:
         return [*self.public, *self.private, *self.isolated]
 
 
+def is_cidr(value: object) -> bool:
+    """A network in CIDR notation ('10.0.0.0/20', host bits zero); a bare address is not."""
+    if not isinstance(value, str) or "/" not in value:
+        return False
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_vpc_cidr(cidr: str) -> ipaddress.IPv4Network:
     """Parse and check a VPC CIDR; raise ValueError saying what is allowed."""
     try:

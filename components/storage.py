@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.bucket_policies import bucket_policy, replication_policy
 from components.iam import service_trust_policy
 
 ABORT_MULTIPART_AFTER_DAYS = 7
@@ -48,6 +49,20 @@ class ReplicaArgs:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AlbLogDelivery:
+    """Let the region's load balancers write access logs to the log bucket (under `alb/`).
+
+    Attributes:
+        elb_account_arn: the Elastic Load Balancing account of the region, for regions
+            launched before August 2022, which deliver as that account
+            (`aws.elb.get_service_account`); None for newer regions, which deliver as the
+            `logdelivery.elasticloadbalancing.amazonaws.com` service (always admitted).
+    """
+
+    elb_account_arn: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class BucketsArgs:
     """Inputs of `Buckets`.
 
@@ -62,6 +77,7 @@ class BucketsArgs:
         force_destroy: let `pulumi destroy` empty non-empty buckets (disposable dev only).
         protect: protect and retain every bucket (prod): a routine change can never delete data.
         replica: replicate every data bucket to a second region (prod), or None.
+        alb_log_delivery: admit ALB access logs into the (primary) log bucket, or None.
     """
 
     name_prefix: str
@@ -73,6 +89,7 @@ class BucketsArgs:
     force_destroy: bool = False
     protect: bool = False
     replica: ReplicaArgs | None = None
+    alb_log_delivery: AlbLogDelivery | None = None
 
 
 def bucket_names(name_prefix: str, purposes: Sequence[str], replica: bool) -> list[str]:
@@ -133,7 +150,11 @@ class Buckets(pulumi.ComponentResource):
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self._account = identity.account_id
 
-        self.log_bucket = self._log_bucket(f"{name}-{LOG_PURPOSE}", LOG_PURPOSE, provider=None)
+        delivery = args.alb_log_delivery
+        self._elb_account = delivery.elb_account_arn if delivery else None
+        self.log_bucket = self._log_bucket(
+            f"{name}-{LOG_PURPOSE}", LOG_PURPOSE, provider=None, alb_logs=delivery is not None
+        )
         self.buckets = {
             purpose: self._data_bucket(
                 f"{name}-{purpose}", purpose, args.kms_key_arn, self.log_bucket, provider=None
@@ -155,7 +176,9 @@ class Buckets(pulumi.ComponentResource):
         )
 
     # -- buckets ----------------------------------------------------------------------------------
-    def _bucket(self, name: str, physical: str, provider, kms_key_arn) -> aws.s3.Bucket:
+    def _bucket(
+        self, name: str, physical: str, provider, kms_key_arn, alb_logs: bool = False
+    ) -> aws.s3.Bucket:
         args = self._args
         bucket = aws.s3.Bucket(
             name,
@@ -200,9 +223,13 @@ class Buckets(pulumi.ComponentResource):
         aws.s3.BucketPolicy(
             name,
             bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, self._account).apply(
-                lambda v, logs=kms_key_arn is None: json.dumps(
-                    bucket_policy(v[0], v[1], accepts_access_logs=logs)
+            policy=pulumi.Output.all(
+                bucket.arn, self._account, self._elb_account if alb_logs else None
+            ).apply(
+                lambda v, logs=kms_key_arn is None, alb=alb_logs: json.dumps(
+                    bucket_policy(
+                        v[0], v[1], accepts_access_logs=logs, alb_logs=alb, elb_account=v[2]
+                    )
                 )
             ),
             # The public access block must exist first so the policy is judged against it.
@@ -247,8 +274,8 @@ class Buckets(pulumi.ComponentResource):
         )
         return bucket
 
-    def _log_bucket(self, name, physical, provider) -> aws.s3.Bucket:
-        bucket = self._bucket(name, physical, provider, kms_key_arn=None)
+    def _log_bucket(self, name, physical, provider, alb_logs: bool = False) -> aws.s3.Bucket:
+        bucket = self._bucket(name, physical, provider, kms_key_arn=None, alb_logs=alb_logs)
         aws.s3.BucketLifecycleConfiguration(
             name,
             bucket=bucket.id,
@@ -342,75 +369,4 @@ def _abort_multipart_rule() -> dict:
         "status": "Enabled",
         "filter": {"prefix": ""},
         "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_AFTER_DAYS},
-    }
-
-
-def bucket_policy(bucket_arn: str, account_id: str, *, accepts_access_logs: bool) -> dict:
-    """Deny anything not over TLS; log buckets also admit the S3 logging service."""
-    statements: list[dict] = [
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-        {
-            "Sid": "DenyOutdatedTls",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-        },
-    ]
-    if accepts_access_logs:
-        # With BucketOwnerEnforced, log delivery is granted by policy rather than ACL.
-        statements.append(
-            {
-                "Sid": "S3ServerAccessLogsDelivery",
-                "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        )
-    return {"Version": "2012-10-17", "Statement": statements}
-
-
-def replication_policy(
-    sources: list[str], destinations: list[str], source_key: str, replica_key: str
-) -> dict:
-    """Least privilege for S3 replication: read versions here, write replicas there."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-                "Resource": sources,
-            },
-            {
-                "Effect": "Allow",
-                "Action": [
-                    "s3:GetObjectVersionForReplication",
-                    "s3:GetObjectVersionAcl",
-                    "s3:GetObjectVersionTagging",
-                ],
-                "Resource": [f"{s}/*" for s in sources],
-            },
-            {
-                "Effect": "Allow",
-                "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-                "Resource": [f"{d}/*" for d in destinations],
-            },
-            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [source_key]},
-            {
-                "Effect": "Allow",
-                "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-                "Resource": [replica_key],
-            },
-        ],
     }

@@ -2,10 +2,10 @@
 
 Fixed costs only, at on-demand list prices for eu-west-1 (USD, 730 hours a month): the EKS
 control plane, nodes, NAT gateways and their public IPv4 addresses, interface endpoints,
-KMS keys, secrets, Aurora (and its RDS Proxy), ElastiCache and MSK. Usage-based charges —
-data transfer and NAT processing, log ingestion, S3 and snapshot storage, backups — come on
-top. Prices change:
-update `HOURLY` when they do; an instance type missing from it is reported, not guessed.
+load balancers (one per IngressGroup), KMS keys, secrets, Aurora (and its RDS Proxy),
+ElastiCache and MSK. Usage-based charges — data transfer and NAT processing, ALB capacity
+units, log ingestion, S3 and snapshot storage, backups — come on top. Prices change: update
+`HOURLY` when they do; an instance type missing from it is reported, not guessed.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from components.alb import ALB
 from infra.mockengine import Recording
 
 HOURS_PER_MONTH = 730
@@ -32,6 +33,7 @@ HOURLY: dict[str, float] = {
     "nat-gateway": 0.048,
     "public-ipv4": 0.005,
     "interface-endpoint-az": 0.011,
+    "alb": 0.0252,  # per ALB-hour; LCUs (traffic) are usage, on top
     # EC2 nodes
     "t3.medium": 0.0456,
     "t3.large": 0.0912,
@@ -144,5 +146,17 @@ def estimate(recording: Recording) -> CostEstimate:
             broker_hour = _hourly(info.get("instanceType", ""), unpriced)
             totals["MSK"] += brokers * (broker_hour * month + volume * MSK_STORAGE_GB_MONTH)
 
+    totals["load balancers (ALB)"] += len(_alb_groups(recording)) * HOURLY["alb"] * month
     lines = [CostLine(item, round(usd, 2)) for item, usd in sorted(totals.items()) if usd]
     return CostEstimate(lines=lines, unpriced=sorted(set(unpriced)))
+
+
+def _alb_groups(recording: Recording) -> set[str]:
+    """The ALBs the load balancer controller will create: one per IngressGroup."""
+    groups = set()
+    for ingress in recording.of_type("kubernetes:networking.k8s.io/v1:Ingress"):
+        annotations = ingress.inputs.get("metadata", {}).get("annotations", {})
+        group = annotations.get(f"{ALB}/group.name")
+        # An Ingress outside any group gets an ALB of its own.
+        groups.add(group or f"{ingress.inputs.get('metadata', {}).get('namespace')}/{ingress.name}")
+    return groups

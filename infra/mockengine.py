@@ -24,6 +24,8 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 ACCOUNT_ID = "123456789012"
+# AWS's Elastic Load Balancing accounts for the regions the tests use (public values).
+_ELB_ACCOUNTS = {"eu-west-1": "156460612806", "eu-central-1": "054676820928"}
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -133,6 +135,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if token == "aws:index/getRegion:getRegion":
             region = args.args.get("region") or region
             return {"name": region, "region": region, "id": region}, []
+        if token == "aws:elb/getServiceAccount:getServiceAccount":
+            account = _ELB_ACCOUNTS.get(region, "000000000000")
+            return {"arn": f"arn:aws:iam::{account}:root", "id": account, "region": region}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{region}{letter}" for letter in "abcdef"]
             ids = [f"{region[:3]}{region.split('-')[1][:2]}{i}-az{i}" for i in range(1, 7)]

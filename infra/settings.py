@@ -41,6 +41,7 @@ from pydantic.alias_generators import to_camel
 from components import cache as cache_rules
 from components import storage as storage_rules
 from components import streaming as streaming_rules
+from components.alb import GroupMember, member_problems, waf_acl_problems
 from components.aws_catalog import (
     instance_type_problems,
     region_problems,
@@ -190,6 +191,13 @@ class StorageSettings(_Model):
         if self.replication and not self.replica_region:
             raise ValueError("replicaRegion is required when replication is true")
         return self
+
+
+class AlbSettings(_Model):
+    """`platform:alb` — the shared load balancers (one per visibility)."""
+
+    # Regional WAFv2 web ACL for the internet-facing ALB (all public services share it).
+    waf_acl_arn: str | None = None
 
 
 class AppSettings(_Model):
@@ -502,6 +510,7 @@ class Settings(_Model):
     keys: KeySettings
     storage: StorageSettings
     app: AppSettings
+    alb: AlbSettings = Field(default_factory=AlbSettings)
     cluster: ClusterSettings
     database: DatabaseSettings
     cache: CacheSettings
@@ -516,6 +525,10 @@ class Settings(_Model):
             f"network.azCount: {p}" for p in zone_count_problems(self.region, self.network.az_count)
         ]
         problems += self._service_problems()
+        if self.alb.waf_acl_arn is not None:
+            problems += [
+                f"alb.wafAclArn: {p}" for p in waf_acl_problems(self.alb.waf_acl_arn, self.region)
+            ]
         problems += self._data_access_problems()
         if self.streaming.zone_count > self.network.az_count:
             problems.append(
@@ -584,6 +597,13 @@ class Settings(_Model):
                     f"{key}.idleReplicas: {service.idle_replicas} is above the autoscaling "
                     f"maximum {HPA_MAX_REPLICAS}"
                 )
+        for visibility, public in (("internal", False), ("public", True)):
+            members = [
+                GroupMember(s.name, s.hostnames, tls=s.certificate_arn is not None)
+                for s in self.services
+                if s.public == public
+            ]
+            problems += [f"services: {p}" for p in member_problems(visibility, members)]
         return problems
 
     def _data_access_problems(self) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.alb import AlbGroup
 from components.app_access import (
     ApplicationAccess,
     ApplicationAccessArgs,
@@ -21,6 +22,7 @@ from components.app_access import (
     DatabaseConnection,
     StreamingConnection,
 )
+from components.aws_catalog import ELB_ACCOUNT_LOG_DELIVERY_REGIONS
 from components.bluegreen import BlueGreenService, BlueGreenServiceArgs, ContainerResources
 from components.cache import Cache, CacheArgs
 from components.cluster import Cluster, ClusterArgs, NodeGroupSpec, NodeTaint
@@ -28,7 +30,7 @@ from components.database import Database, DatabaseArgs
 from components.database.logins import DatabaseLogins, DatabaseLoginsArgs, login_for_service
 from components.encryption import Keys, KeysArgs
 from components.network import Network, NetworkArgs
-from components.storage import Buckets, BucketsArgs, ReplicaArgs
+from components.storage import AlbLogDelivery, Buckets, BucketsArgs, ReplicaArgs
 from components.streaming import Streaming, StreamingArgs
 from components.topics import Topics, TopicsArgs, TopicSpec
 from infra import naming
@@ -81,9 +83,11 @@ def build(settings: Settings) -> Platform:
             force_destroy=settings.storage.force_destroy,
             protect=settings.protect,
             replica=replica,
+            alb_log_delivery=AlbLogDelivery(elb_account_arn=_elb_account(settings, primary)),
         ),
         opts,
     )
+    alb_groups = _alb_groups(settings, buckets)
     cluster = Cluster(naming.CLUSTER, _cluster_args(settings, network, keys), opts)
 
     stores = _DataStores(settings, network, keys, cluster)
@@ -109,7 +113,7 @@ def build(settings: Settings) -> Platform:
     logins = _database_logins(settings, keys, cluster, database, opts)
     services = [
         _service(settings, network, cluster, database, cache, keys, streaming, service, opts,
-                 ready=[logins, topics])
+                 alb_groups, ready=[logins, topics])
         for service in settings.services
     ]  # fmt: skip
 
@@ -137,6 +141,32 @@ def _keys(name: str, domains, settings: Settings, provider: aws.Provider) -> Key
         ),
         pulumi.ResourceOptions(providers={"aws": provider}),
     )
+
+
+def _elb_account(settings: Settings, provider: aws.Provider) -> pulumi.Output[str] | None:
+    """The region's ELB account where load balancers deliver access logs as that account."""
+    if settings.region not in ELB_ACCOUNT_LOG_DELIVERY_REGIONS:
+        return None
+    invoke = pulumi.InvokeOutputOptions(provider=provider)
+    return aws.elb.get_service_account_output(opts=invoke).arn
+
+
+def _alb_groups(settings: Settings, buckets: Buckets) -> dict[str, AlbGroup]:
+    """One shared ALB per visibility: every internal service (and the monitoring UIs) on one,
+    every public service on another, both logging to the log bucket."""
+    return {
+        "internal": AlbGroup(
+            name=f"{settings.name_prefix}-internal",
+            scheme="internal",
+            access_logs_bucket=buckets.log_bucket.bucket,
+        ),
+        "public": AlbGroup(
+            name=f"{settings.name_prefix}-public",
+            scheme="internet-facing",
+            access_logs_bucket=buckets.log_bucket.bucket,
+            waf_acl_arn=settings.alb.waf_acl_arn,
+        ),
+    }
 
 
 def _network_args(settings: Settings, keys: Keys) -> NetworkArgs:
@@ -325,6 +355,7 @@ def _service(
     streaming: Streaming,
     service: ServiceSettings,
     opts: pulumi.ResourceOptions,
+    alb_groups: dict[str, AlbGroup],
     ready: list[pulumi.Resource],
 ):
     """One blue-green service and its own IRSA role + connection ConfigMap.
@@ -399,7 +430,8 @@ def _service(
             irsa_role_arn=access.role_arn,
             certificate_arn=service.certificate_arn,
             hostnames=service.hostnames,
-            alb_scheme="internet-facing" if service.public else "internal",
+            alb=alb_groups["public" if service.public else "internal"],
+            prometheus_pod_monitor=True,
             alb_source_cidrs=network.subnet_cidrs["public" if service.public else "private"],
             autoscaling=settings.app.autoscaling,
             zone_spread_strict=settings.app.zone_spread_strict,

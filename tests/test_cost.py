@@ -88,3 +88,23 @@ def test_the_rds_proxy_is_priced_per_vcpu_behind_it_where_it_exists():
     settings, recording = planned("prod")
     assert settings.database.proxy
     assert "RDS Proxy" in {line.item for line in estimate(recording).lines}
+
+
+def _ingress(name: str, group: str | None) -> RecordedResource:
+    annotations = {"alb.ingress.kubernetes.io/group.name": group} if group else {}
+    ingress = resource(
+        "kubernetes:networking.k8s.io/v1:Ingress",
+        {"metadata": {"namespace": "apps", "annotations": annotations}},
+    )
+    return RecordedResource(**{**ingress.__dict__, "name": name})
+
+
+def test_albs_are_priced_one_per_ingress_group_and_one_per_ungrouped_ingress():
+    ingresses = [_ingress(f"svc{i}", "internal") for i in range(5)]
+    ingresses += [_ingress("public", "public"), _ingress("loner", None)]
+    lines = {
+        line.item: line.monthly_usd for line in estimate(Recording(ingresses, {}, set())).lines
+    }
+    assert lines["load balancers (ALB)"] == pytest.approx(3 * HOURLY["alb"] * HOURS_PER_MONTH, 0.01)
+    lines = {line.item: line.monthly_usd for line in estimate(planned("dev")[1]).lines}
+    assert lines["load balancers (ALB)"] > 0

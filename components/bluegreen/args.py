@@ -3,7 +3,6 @@ problems; the settings layer and the release tool apply the same ones)."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +11,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import alb as alb_rules
+from components.alb import CATCH_ALL_ORDER, AlbGroup
+from components.cidr import is_cidr
 from components.kubernetes_rules import (
     label_problems,
     quantity,
@@ -21,9 +23,15 @@ from components.kubernetes_rules import (
 )
 
 COLORS = ("blue", "green")
-ALB_SCHEMES = ("internal", "internet-facing")
-# TLS 1.3 + TLS 1.2 with forward-secret AEAD ciphers only (AWS "restricted" 2021-06 policy).
-DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+# The labels Prometheus attaches to every sample of a service (from the pod labels app,
+# color and version); the release tool's gates and the alert rules select on them.
+METRIC_SERVICE_LABEL = "service"
+METRIC_COLOR_LABEL = "color"
+POD_TO_METRIC_LABELS = {
+    "app": METRIC_SERVICE_LABEL,
+    "color": METRIC_COLOR_LABEL,
+    "version": "version",
+}
 # An annotation key's name part ("actions.<svc>-weighted") is at most 63 characters.
 MAX_SERVICE_NAME = 63 - len("actions.") - len("-weighted")
 HPA_MAX_REPLICAS = 10  # the product brief's autoscaling ceiling
@@ -105,15 +113,14 @@ class BlueGreenServiceArgs:
             on HTTP 80 only (no redirect, no TLS); whether that is acceptable for a given
             environment is the settings layer's decision.
         hostnames: host rules of the Ingress; empty means any host.
-        alb_scheme: "internal" (default) or "internet-facing".
-        alb_inbound_cidrs: client CIDRs allowed to reach the ALB listeners; empty leaves
-            the controller default (0.0.0.0/0, which for an internal ALB means the VPC and
-            whatever is routed into it).
-        alb_group_name: IngressGroup to share one ALB between Ingresses. All Ingresses of a
-            group must agree on the group-wide annotations (scheme, attributes, inbound CIDRs).
-        ssl_policy: ALB TLS policy for the HTTPS listener (TLS 1.2/1.3 only by default).
-        access_logs_bucket: S3 bucket for ALB access logs (the bucket must use SSE-S3 and a
-            bucket policy for ELB log delivery); None disables access logs.
+        alb: the shared ALB (IngressGroup) this service joins, with the settings every member
+            of the group shares (scheme, access logs, TLS policy, inbound CIDRs, WAF); None
+            gives the service an internal ALB of its own (a group named after it).
+        alb_order: the rule order of this service inside its ALB (lower first); None puts a
+            service with host rules at 100 and one without (the catch-all) last.
+        prometheus_pod_monitor: create a PodMonitor (needs the Prometheus Operator CRDs) that
+            scrapes `metrics_path` on every pod and keeps the `service`, `color` and `version`
+            labels the release tool's canary gates and the alert rules query.
         autoscaling: create an HPA per (non-zero) colour; Deployments then leave `replicas`
             to the HPA. Recommended dev off, uat on, prod on.
         hpa_max_replicas: HPA maximum (product brief: 10).
@@ -153,11 +160,9 @@ class BlueGreenServiceArgs:
     irsa_role_arn: pulumi.Input[str] | None = None
     certificate_arn: pulumi.Input[str] | None = None
     hostnames: Sequence[str] = ()
-    alb_scheme: str = "internal"
-    alb_inbound_cidrs: Sequence[str] = ()
-    alb_group_name: str | None = None
-    ssl_policy: str = DEFAULT_SSL_POLICY
-    access_logs_bucket: pulumi.Input[str] | None = None
+    alb: AlbGroup | None = None
+    alb_order: int | None = None
+    prometheus_pod_monitor: bool = False
     autoscaling: bool = False
     hpa_max_replicas: int = HPA_MAX_REPLICAS
     hpa_cpu_utilization: int = 70
@@ -179,6 +184,16 @@ class BlueGreenServiceArgs:
     @property
     def scrape_port(self) -> int:
         return self.metrics_port if self.metrics_port is not None else self.port
+
+    @property
+    def alb_group(self) -> AlbGroup:
+        return self.alb if self.alb is not None else AlbGroup(name=self.service_name)
+
+    @property
+    def rule_order(self) -> int:
+        if self.alb_order is not None:
+            return self.alb_order
+        return 100 if self.hostnames else CATCH_ALL_ORDER
 
 
 # -- rules, one function per fact (the settings layer and the release tool apply the same) ------
@@ -325,25 +340,18 @@ def validate(args: BlueGreenServiceArgs) -> list[str]:
         )
     for host in args.hostnames:
         apply("hostnames", host, hostname_problems(host))
-    check(args.alb_scheme in ALB_SCHEMES, "alb_scheme", args.alb_scheme, f"one of {ALB_SCHEMES}")
     check(
         bool(args.alb_source_cidrs) and not isinstance(args.alb_source_cidrs, str),
         "alb_source_cidrs",
         args.alb_source_cidrs,
         "a non-empty list of the ALB subnets' CIDRs",
     )
-    for key in ("alb_source_cidrs", "alb_inbound_cidrs"):
-        for cidr in getattr(args, key):
-            check(_is_cidr(cidr), key, cidr, "CIDR blocks such as '10.0.0.0/20'")
-    if args.alb_group_name is not None:
-        ok = bool(re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?", args.alb_group_name))
-        check(ok, "alb_group_name", args.alb_group_name, "None or a DNS-label-like name")
-    check(
-        isinstance(args.ssl_policy, str) and args.ssl_policy.startswith("ELBSecurityPolicy-TLS13"),
-        "ssl_policy",
-        args.ssl_policy,
-        "an ELBSecurityPolicy-TLS13-* policy (TLS 1.2/1.3 only)",
-    )
+    for cidr in args.alb_source_cidrs:
+        check(is_cidr(cidr), "alb_source_cidrs", cidr, "CIDR blocks such as '10.0.0.0/20'")
+    apply("alb", args.alb_group.name, alb_rules.validate(args.alb_group))
+    if args.alb_order is not None:
+        low, high = alb_rules.ORDER_RANGE
+        check(low <= args.alb_order <= high, "alb_order", args.alb_order, f"{low}..{high}")
     for key in ("hpa_cpu_utilization", "hpa_memory_utilization"):
         value = getattr(args, key)
         check(_is_int(value) and 1 <= value <= 100, key, value, "a percentage 1..100")
@@ -375,11 +383,3 @@ def validate(args: BlueGreenServiceArgs) -> list[str]:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_cidr(value: Any) -> bool:
-    try:
-        ipaddress.ip_network(value, strict=True)
-    except (TypeError, ValueError):
-        return False
-    return isinstance(value, str) and "/" in value

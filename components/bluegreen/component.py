@@ -83,7 +83,17 @@ class BlueGreenService(pulumi.ComponentResource):
 def _register(
     resource_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions
 ) -> pulumi.CustomResource:
-    resource_type = _RESOURCE_TYPES[(manifest["apiVersion"], manifest["kind"])]
+    key = (manifest["apiVersion"], manifest["kind"])
+    if key not in _RESOURCE_TYPES:  # custom resources (PodMonitor): CRDs installed elsewhere
+        return k8s.apiextensions.CustomResource(
+            resource_name,
+            api_version=key[0],
+            kind=key[1],
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
+            opts=opts,
+        )
+    resource_type = _RESOURCE_TYPES[key]
     kwargs = {
         _EXTRA_FIELDS.get(key, key): value
         for key, value in manifest.items()

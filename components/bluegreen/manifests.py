@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from components.bluegreen.args import COLORS, BlueGreenServiceArgs
+from components.alb import ALB, group_annotations
+from components.bluegreen.args import COLORS, POD_TO_METRIC_LABELS, BlueGreenServiceArgs
 from components.hardening import container_security_context, pod_security_context
 
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOST_KEY = "kubernetes.io/hostname"
-ALB = "alb.ingress.kubernetes.io"
 
 
 # -- derived facts ----------------------------------------------------------------------------
@@ -210,36 +210,22 @@ def weighted_action(args: BlueGreenServiceArgs) -> str:
 
 
 def ingress(args: BlueGreenServiceArgs) -> dict:
+    """The service's rules on its (shared) ALB: weighted forwarding between the colours."""
     svc = args.service_name
     action = f"{svc}-weighted"
+    tls = args.certificate_arn is not None
     annotations: dict[str, Any] = {
-        f"{ALB}/scheme": args.alb_scheme,
+        **group_annotations(args.alb_group, order=args.rule_order, tls=tls),
+        # Per target group (per service): how pods are reached, checked and drained.
         f"{ALB}/target-type": "ip",
         f"{ALB}/healthcheck-path": args.health_path,
         f"{ALB}/target-group-attributes": (
             f"deregistration_delay.timeout_seconds={args.termination_grace_period_seconds}"
         ),
-        f"{ALB}/load-balancer-attributes": "routing.http.drop_invalid_header_fields.enabled=true",
         f"{ALB}/actions.{action}": weighted_action(args),
     }
-    if args.certificate_arn is not None:
-        annotations |= {
-            f"{ALB}/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}]),
-            f"{ALB}/ssl-redirect": "443",
-            f"{ALB}/certificate-arn": args.certificate_arn,
-            f"{ALB}/ssl-policy": args.ssl_policy,
-        }
-    else:
-        annotations[f"{ALB}/listen-ports"] = json.dumps([{"HTTP": 80}])
-    if args.alb_group_name:
-        annotations[f"{ALB}/group.name"] = args.alb_group_name
-    if args.alb_inbound_cidrs:
-        annotations[f"{ALB}/inbound-cidrs"] = ",".join(args.alb_inbound_cidrs)
-    if args.access_logs_bucket is not None:
-        annotations[f"{ALB}/load-balancer-attributes"] += (
-            f",access_logs.s3.enabled=true,access_logs.s3.bucket={args.access_logs_bucket}"
-            f",access_logs.s3.prefix={svc}"
-        )
+    if tls:
+        annotations[f"{ALB}/certificate-arn"] = args.certificate_arn
     http = {
         "paths": [
             {
@@ -255,6 +241,34 @@ def ingress(args: BlueGreenServiceArgs) -> dict:
         "kind": "Ingress",
         "metadata": _meta(args, svc, annotations=annotations),
         "spec": {"ingressClassName": "alb", "rules": rules},
+    }
+
+
+def pod_monitor(args: BlueGreenServiceArgs) -> dict:
+    """Scrape every pod of both colours, keeping the labels the gates and alerts query."""
+    port = "http" if args.scrape_port == args.port else "metrics"
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": _meta(args, args.service_name),
+        "spec": {
+            "selector": {"matchLabels": labels(args)},
+            "podMetricsEndpoints": [
+                {
+                    "port": port,
+                    "path": args.metrics_path,
+                    "interval": "30s",
+                    "relabelings": [
+                        {
+                            "action": "replace",
+                            "sourceLabels": [f"__meta_kubernetes_pod_label_{pod_label}"],
+                            "targetLabel": metric_label,
+                        }
+                        for pod_label, metric_label in POD_TO_METRIC_LABELS.items()
+                    ],
+                }
+            ],
+        },
     }
 
 
@@ -383,4 +397,6 @@ def build_manifests(args: BlueGreenServiceArgs) -> dict[str, dict]:
             parts[f"pdb-{color}"] = pod_disruption_budget(args, color)
     parts |= services(args)
     parts["ingress"] = ingress(args)
+    if args.prometheus_pod_monitor:
+        parts["podmonitor"] = pod_monitor(args)
     return parts

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
+from components.alb import AlbGroup
 from components.bluegreen import (
     COLORS,
     BlueGreenService,
@@ -95,9 +96,9 @@ def prod() -> Recording:
         zone_spread_strict=True,
         certificate_arn=CERT,
         irsa_role_arn=ROLE,
-        alb_scheme="internet-facing",
+        alb=AlbGroup(name="public", scheme="internet-facing", access_logs_bucket="logs-bucket"),
         hostnames=("app.example.com",),
-        alb_group_name="public",
+        prometheus_pod_monitor=True,
     )
 
 
@@ -263,8 +264,11 @@ def test_ingress_without_certificate_is_internal_http_only(plain):
     assert a["alb.ingress.kubernetes.io/target-type"] == "ip"
     assert a["alb.ingress.kubernetes.io/healthcheck-path"] == "/healthz"
     assert json.loads(a["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTP": 80}]
-    for absent in ("certificate-arn", "ssl-redirect", "ssl-policy", "group.name"):
+    for absent in ("certificate-arn", "ssl-redirect", "ssl-policy"):
         assert f"alb.ingress.kubernetes.io/{absent}" not in a
+    # Alone on an ALB of its own (a group named after it), as the catch-all rule.
+    assert a["alb.ingress.kubernetes.io/group.name"] == "web"
+    assert a["alb.ingress.kubernetes.io/group.order"] == "1000"
 
 
 def test_ingress_with_certificate_terminates_modern_tls_and_redirects(prod):
@@ -279,7 +283,25 @@ def test_ingress_with_certificate_terminates_modern_tls_and_redirects(prod):
     assert a["alb.ingress.kubernetes.io/certificate-arn"] == CERT
     assert a["alb.ingress.kubernetes.io/ssl-policy"].startswith("ELBSecurityPolicy-TLS13-1-2")
     assert a["alb.ingress.kubernetes.io/group.name"] == "public"
+    assert a["alb.ingress.kubernetes.io/group.order"] == "100"  # host rules go before a catch-all
+    assert a["alb.ingress.kubernetes.io/load-balancer-attributes"] == (
+        "routing.http.drop_invalid_header_fields.enabled=true,access_logs.s3.enabled=true,"
+        "access_logs.s3.bucket=logs-bucket,access_logs.s3.prefix=alb/public"
+    )
     assert [r["host"] for r in ing["spec"]["rules"]] == ["app.example.com"]
+
+
+def test_pod_monitor_keeps_the_service_colour_and_version_labels(prod):
+    monitor = prod.one("kubernetes:monitoring.coreos.com/v1:PodMonitor", "web-podmonitor").inputs
+    assert monitor["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    assert endpoint["port"] == "http" and endpoint["path"] == "/metrics"
+    relabel = {tuple(r["sourceLabels"]): r["targetLabel"] for r in endpoint["relabelings"]}
+    assert relabel == {
+        ("__meta_kubernetes_pod_label_app",): "service",
+        ("__meta_kubernetes_pod_label_color",): "color",
+        ("__meta_kubernetes_pod_label_version",): "version",
+    }
 
 
 # -- scaling ----------------------------------------------------------------------------------
@@ -422,7 +444,9 @@ def test_separate_metrics_port_is_exposed_annotated_and_admitted():
         ({"service_name": "Web_App"}, "service_name="),
         ({"alb_source_cidrs": []}, "alb_source_cidrs=[]"),
         ({"alb_source_cidrs": ["10.0.0.1/20"]}, "alb_source_cidrs='10.0.0.1/20'"),
-        ({"alb_scheme": "public"}, "alb_scheme='public'"),
+        ({"alb": AlbGroup(name="web", scheme="public")}, "scheme 'public'"),
+        ({"alb": AlbGroup(name="Web_ALB")}, "ALB group name 'Web_ALB'"),
+        ({"alb_order": 5000}, "alb_order=5000"),
         ({"resources": ContainerResources(cpu_request="2", cpu_limit="500m")}, "cpu_limit"),
         ({"hpa_max_replicas": 2, "replicas": 3}, "above the autoscaling maximum 2"),
         ({"port": 80}, "port=80"),  # non-root: no privileged ports

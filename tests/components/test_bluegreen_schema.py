@@ -12,9 +12,11 @@ import kubernetes_validate
 import pytest
 from kubernetes_validate.utils import ValidationError
 
+from components.alb import AlbGroup
 from components.bluegreen import BlueGreenServiceArgs
 from components.bluegreen import manifests as m
 from infra.profiles import PROFILES
+from tests import crd_schemas
 
 # Validate against the Kubernetes version every environment's cluster runs (from the
 # profiles), so bumping the cluster version re-validates every manifest.
@@ -42,11 +44,14 @@ CONFIGS = {
         "zone_spread_strict": True,
         "certificate_arn": CERT,
         "irsa_role_arn": ROLE,
-        "alb_scheme": "internet-facing",
+        "alb": AlbGroup(
+            name="public",
+            scheme="internet-facing",
+            inbound_cidrs=("203.0.113.0/24",),
+            access_logs_bucket="platform-prod-alb-logs",
+        ),
         "hostnames": ("app.example.com", "*.app.example.com"),
-        "alb_group_name": "public",
-        "alb_inbound_cidrs": ("203.0.113.0/24",),
-        "access_logs_bucket": "platform-prod-alb-logs",
+        "prometheus_pod_monitor": True,
     },
     "canary": {"traffic_split": 25, "certificate_arn": CERT},
     "idle-zero": {"idle_replicas": 0, "replicas": 3},
@@ -70,6 +75,9 @@ def test_every_manifest_validates_strictly(config):
     assert ("apps/v1", "Deployment") in kinds
     assert ("networking.k8s.io/v1", "Ingress") in kinds
     for part, manifest in built.items():
+        if crd_schemas.known(manifest["apiVersion"], manifest["kind"]):
+            assert crd_schemas.problems(manifest) == [], part
+            continue
         try:
             kubernetes_validate.validate(manifest, KUBERNETES_SCHEMA_VERSION, strict=True)
         except ValidationError as err:  # pragma: no cover - message for the failing case
@@ -85,6 +93,15 @@ def test_configurations_cover_hpa_pdb_and_scaled_to_zero_variants():
     assert "hpa-green" not in kinds_per_config["idle-zero-hpa"]
     prod = manifests(CONFIGS["prod-hpa-tls-irsa"])
     assert "eks.amazonaws.com/role-arn" in prod["serviceaccount"]["metadata"]["annotations"]
+    assert prod["podmonitor"]["kind"] == "PodMonitor"
+
+
+def test_crd_validation_catches_a_misspelt_pod_monitor_field():
+    """The CRD schema is not vacuous: a typo inside the scrape endpoint is reported."""
+    monitor = copy.deepcopy(manifests(CONFIGS["prod-hpa-tls-irsa"])["podmonitor"])
+    endpoint = monitor["spec"]["podMetricsEndpoints"][0]
+    endpoint["relabellings"] = endpoint.pop("relabelings")
+    assert any("relabellings" in p for p in crd_schemas.problems(monitor))
 
 
 def test_strict_validation_catches_a_misspelt_hardening_field():
