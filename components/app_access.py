@@ -118,6 +118,8 @@ class ApplicationAccessArgs:
         database: Aurora connection, or None.
         cache: cache connection, or None.
         streaming: MSK connection, or None.
+        traces_endpoint: OTLP/HTTP endpoint of the cluster's OpenTelemetry collector (becomes
+            OTEL_EXPORTER_OTLP_ENDPOINT, which the OpenTelemetry SDKs read), or None.
     """
 
     k8s_provider: pulumi.ProviderResource
@@ -129,6 +131,7 @@ class ApplicationAccessArgs:
     database: DatabaseConnection | None = None
     cache: CacheConnection | None = None
     streaming: StreamingConnection | None = None
+    traces_endpoint: str | None = None
 
 
 def validate(args: ApplicationAccessArgs) -> list[str]:
@@ -324,5 +327,11 @@ def connection_data(
             "KAFKA_SASL_MECHANISM": "AWS_MSK_IAM",
             "KAFKA_TOPICS": ",".join(msk.topics),
             "KAFKA_CONSUMER_GROUP_PREFIX": msk.consumer_group_prefix,
+        }
+    if args.traces_endpoint is not None:
+        data |= {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": args.traces_endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_SERVICE_NAME": args.service_account,
         }
     return data

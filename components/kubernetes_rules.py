@@ -95,3 +95,13 @@ def resource_problems(kind: str, request: object, limit: object) -> list[str]:
     if not problems and quantity(request) > quantity(limit):  # type: ignore[operator]
         problems.append(f"{kind} request {request!r} is above its limit {limit!r}")
     return problems
+
+
+def pod_security_labels(level: str) -> dict[str, str]:
+    """Namespace labels enforcing Pod Security `level`, warning and auditing at `restricted`
+    (so anything short of restricted is visible even where it is allowed)."""
+    return {
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+    }

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from components.alb import ALB
+from components.kubernetes_rules import quantity
 from infra.mockengine import Recording
 
 HOURS_PER_MONTH = 730
@@ -36,11 +37,13 @@ HOURLY: dict[str, float] = {
     "alb": 0.0252,  # per ALB-hour; LCUs (traffic) are usage, on top
     # EC2 nodes
     "t3.medium": 0.0456,
+    "t3a.medium": 0.0408,
     "t3.large": 0.0912,
     "t3a.large": 0.0816,
     "m5.large": 0.107,
     "m6i.large": 0.107,
     "m6i.xlarge": 0.214,
+    "r6i.large": 0.141,
     # Aurora
     "db.t4g.medium": 0.09,
     "db.r7g.large": 0.30,
@@ -147,6 +150,7 @@ def estimate(recording: Recording) -> CostEstimate:
             totals["MSK"] += brokers * (broker_hour * month + volume * MSK_STORAGE_GB_MONTH)
 
     totals["load balancers (ALB)"] += len(_alb_groups(recording)) * HOURLY["alb"] * month
+    totals["persistent volumes (gp3)"] += _persistent_volume_gib(recording) * GP3_GB_MONTH
     lines = [CostLine(item, round(usd, 2)) for item, usd in sorted(totals.items()) if usd]
     return CostEstimate(lines=lines, unpriced=sorted(set(unpriced)))
 
@@ -160,3 +164,47 @@ def _alb_groups(recording: Recording) -> set[str]:
         # An Ingress outside any group gets an ALB of its own.
         groups.add(group or f"{ingress.inputs.get('metadata', {}).get('namespace')}/{ingress.name}")
     return groups
+
+
+def _gib(storage: object) -> float:
+    amount = quantity(storage)
+    return amount / 2**30 if amount else 0.0
+
+
+def _claims_gib(templates: list[dict], copies: int) -> float:
+    return copies * sum(
+        _gib(t.get("spec", {}).get("resources", {}).get("requests", {}).get("storage"))
+        for t in templates
+    )
+
+
+def _persistent_volume_gib(recording: Recording) -> float:
+    """GiB of the EBS volumes the cluster's workloads claim: plain claims, StatefulSets, and
+    the operators' resources whose StatefulSets are made in-cluster (Prometheus and
+    Alertmanager through kube-prometheus-stack's values, Elasticsearch through ECK)."""
+    total = 0.0
+    for r in recording.resources:
+        inputs = r.inputs
+        if r.type == "kubernetes:core/v1:PersistentVolumeClaim":
+            total += _claims_gib([inputs], 1)
+        elif r.type == "kubernetes:apps/v1:StatefulSet":
+            spec = inputs.get("spec", {})
+            total += _claims_gib(spec.get("volumeClaimTemplates", []), spec.get("replicas", 1))
+        elif r.type == "kubernetes:helm.sh/v3:Release" and inputs.get("chart") == (
+            "kube-prometheus-stack"
+        ):
+            values = inputs.get("values", {})
+            for part, spec_key, storage_key in (
+                ("prometheus", "prometheusSpec", "storageSpec"),
+                ("alertmanager", "alertmanagerSpec", "storage"),
+            ):
+                spec = values.get(part, {}).get(spec_key, {})
+                template = spec.get(storage_key, {}).get("volumeClaimTemplate")
+                if template:
+                    total += _claims_gib([template], spec.get("replicas", 1))
+        elif r.type == "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch":
+            for node_set in inputs.get("spec", {}).get("nodeSets", []):
+                total += _claims_gib(
+                    node_set.get("volumeClaimTemplates", []), node_set.get("count", 0)
+                )
+    return total

@@ -67,6 +67,12 @@ FLOORS = (
     Floor("app.autoscaling", "=="),
     Floor("app.deployBranches", "=="),
     Floor("app.zoneSpreadStrict", "=="),
+    Floor("cluster.controllerReplicas", ">="),
+    Floor("observability.level", "=="),
+    Floor("observability.prometheusStorageGib", ">="),
+    Floor("observability.elasticsearchStorageGib", ">="),
+    Floor("observability.logRetentionDays", ">="),
+    Floor("observability.traceRetentionDays", ">="),
 )
 
 # Named opt-outs of a safe default that only a disposable environment may take.

@@ -302,6 +302,17 @@ def _random_id_outputs(name, resource_id, suffix, region, inputs):
     return {"hex": suffix[: 2 * length], "dec": str(int(suffix[: 2 * length], 16))}
 
 
+def _tls_key_outputs(name, resource_id, suffix, region, inputs):
+    # Not a key: a recognisable placeholder (the cloud would generate the real one).
+    return {
+        "privateKeyPem": f"-----BEGIN PRIVATE KEY-----\nmock-{suffix}\n-----END PRIVATE KEY-----\n"
+    }
+
+
+def _tls_cert_outputs(name, resource_id, suffix, region, inputs):
+    return {"certPem": f"-----BEGIN CERTIFICATE-----\nmock-{suffix}\n-----END CERTIFICATE-----\n"}
+
+
 def _launch_template_outputs(name, resource_id, suffix, region, inputs):
     return {"latestVersion": 1, "defaultVersion": 1}
 
@@ -321,6 +332,8 @@ _TYPE_OUTPUTS: dict[str, Callable[..., dict[str, Any]]] = {
     "random:index/randomPassword:RandomPassword": _random_password_outputs,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template_outputs,
     "random:index/randomId:RandomId": _random_id_outputs,
+    "tls:index/privateKey:PrivateKey": _tls_key_outputs,
+    "tls:index/selfSignedCert:SelfSignedCert": _tls_cert_outputs,
 }
 
 
@@ -385,6 +398,7 @@ def run_program(
     config: dict[str, Any],
     project: str = "platform",
     mocks: pulumi.runtime.Mocks | None = None,
+    secret_keys: frozenset[str] = frozenset(),
 ) -> Recording:
     """Run `program` as stack `stack` with flat Pulumi config (`"ns:key": value`) under mocks.
 
@@ -395,7 +409,8 @@ def run_program(
     mocks = mocks or PlatformMocks(region)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(
-        {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+        {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
+        list(secret_keys),  # the keys `pulumi config set --secret` would have marked
     )
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     # set_mocks installs a root Stack eagerly; run_in_stack wants to create its own so that

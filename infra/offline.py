@@ -12,7 +12,15 @@ from infra.settings import Settings, load_settings
 from infra.stack import build
 
 
-def plan(stack: str, config: dict[str, Any]) -> tuple[Settings, Recording]:
-    """Validate settings, then run the program; raises SettingsError before any resource."""
-    settings = load_settings(stack, config)
-    return settings, run_program(lambda: build(settings), stack=stack, config=config)
+def plan(
+    stack: str, config: dict[str, Any], secret_keys: frozenset[str] = frozenset()
+) -> tuple[Settings, Recording]:
+    """Validate settings, then run the program; raises SettingsError before any resource.
+
+    `secret_keys`: config keys to treat as set with `--secret` (values given in plain text).
+    """
+    settings = load_settings(stack, config, secret_keys)
+    recording = run_program(
+        lambda: build(settings), stack=stack, config=config, secret_keys=secret_keys
+    )
+    return settings, recording

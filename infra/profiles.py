@@ -43,23 +43,19 @@ PROFILES: dict[str, dict[str, Any]] = {
             "endpointPublicAccess": True,
             "logRetentionDays": 14,
             "namespaces": ["apps"],
+            # One shared spot group: controllers, the basic monitoring stack and the services
+            # fit on two 4 GiB nodes (docs/sizing.md has the arithmetic and the trade-off).
+            "controllerReplicas": 1,
             "nodeGroups": {
-                "system": {
-                    "instanceTypes": ["t3.medium"],
-                    "capacityType": "ON_DEMAND",
-                    "minSize": 2,
-                    "maxSize": 3,
-                    "desiredSize": 2,
-                    "labels": {"role": "system"},
-                },
-                "workload": {
-                    # Several similar types so spot capacity can be found.
-                    "instanceTypes": ["t3.large", "t3a.large", "m5.large"],
+                "general": {
+                    # Same size (2 vCPU, 4 GiB), several families, so spot capacity is found.
+                    "instanceTypes": ["t3a.medium", "t3.medium", "c5a.large", "c6a.large"],
                     "capacityType": "SPOT",
-                    "minSize": 1,
+                    "minSize": 2,
                     "maxSize": 4,
                     "desiredSize": 2,
-                    "labels": {"role": "workload"},
+                    "diskSizeGib": 20,
+                    "labels": {"role": "general"},
                 },
             },
         },
@@ -96,10 +92,15 @@ PROFILES: dict[str, dict[str, Any]] = {
         "app": {
             "replicas": 2,
             "autoscaling": False,
-            "monitoring": "basic",
             "deployBranches": ["*"],
             # A single-AZ spot group must still schedule: spread, but never refuse to.
             "zoneSpreadStrict": False,
+        },
+        "observability": {
+            "level": "basic",
+            # ~10k series (two nodes, a few services) is ~100 MB/day: 3 days in 10 GiB.
+            "prometheusRetention": "3d",
+            "prometheusStorageGib": 10,
         },
     },
     "uat": {
@@ -124,6 +125,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "endpointPublicAccess": True,
             "logRetentionDays": 30,
             "namespaces": ["apps"],
+            "controllerReplicas": 2,
             "nodeGroups": {
                 "system": {
                     "instanceTypes": ["t3.medium"],
@@ -174,9 +176,16 @@ PROFILES: dict[str, dict[str, Any]] = {
         "app": {
             "replicas": 2,
             "autoscaling": True,
-            "monitoring": "enhanced",
             "deployBranches": ["*"],
             "zoneSpreadStrict": False,
+        },
+        "observability": {
+            "level": "enhanced",
+            "prometheusRetention": "15d",
+            "prometheusStorageGib": 20,
+            "elasticsearchStorageGib": 30,
+            "logRetentionDays": 7,
+            "traceRetentionDays": 3,
         },
     },
     "prod": {
@@ -202,6 +211,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "endpointPublicAccess": False,
             "logRetentionDays": 90,
             "namespaces": ["apps"],
+            "controllerReplicas": 2,
             "nodeGroups": {
                 "system": {
                     "instanceTypes": ["m6i.large"],
@@ -212,8 +222,8 @@ PROFILES: dict[str, dict[str, Any]] = {
                     "labels": {"role": "system"},
                 },
                 "workload": {
-                    # 3 x 8 GiB holds the app and the full observability stack; the cluster
-                    # autoscaler adds nodes up to maxSize under load.
+                    # 3 x 8 GiB for the services and the controllers; the cluster autoscaler
+                    # adds nodes up to maxSize under load.
                     "instanceTypes": ["m6i.large"],
                     "capacityType": "ON_DEMAND",
                     "minSize": 3,
@@ -221,6 +231,21 @@ PROFILES: dict[str, dict[str, Any]] = {
                     "desiredSize": 3,
                     "maxUnavailable": 1,
                     "labels": {"role": "workload"},
+                },
+                # The full observability stack on its own tainted nodes: two Prometheus
+                # (3 GiB each), three Elasticsearch (4 GiB), Alertmanager, Grafana, Jaeger,
+                # Kibana; one node per zone, so a zone loss keeps a replica of each.
+                "monitoring": {
+                    "instanceTypes": ["r6i.large"],
+                    "capacityType": "ON_DEMAND",
+                    "minSize": 3,
+                    "maxSize": 3,
+                    "desiredSize": 3,
+                    "maxUnavailable": 1,
+                    "labels": {"role": "monitoring"},
+                    "taints": [
+                        {"key": "dedicated", "value": "monitoring", "effect": "NO_SCHEDULE"}
+                    ],
                 },
             },
         },
@@ -259,10 +284,20 @@ PROFILES: dict[str, dict[str, Any]] = {
         "app": {
             "replicas": 3,
             "autoscaling": True,
-            "monitoring": "full",
             "deployBranches": ["main"],
             # Losing a zone never takes every replica: pods refuse to pile into one zone.
             "zoneSpreadStrict": True,
+        },
+        "observability": {
+            "level": "full",
+            # ~150k series is ~0.7 GB/day: 30 days is ~20 GB; the TSDB stops at 80 % of 50.
+            "prometheusRetention": "30d",
+            "prometheusStorageGib": 50,
+            # Logs ~2 GB/day with one replica: 30 days is ~120 GB across three nodes.
+            "elasticsearchStorageGib": 100,
+            "logRetentionDays": 30,
+            "traceRetentionDays": 7,
+            "nodeGroup": "monitoring",
         },
     },
 }

@@ -32,6 +32,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PositiveInt,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -72,6 +73,7 @@ from components.encryption import DELETION_WINDOW_DAYS
 from components.kubernetes_rules import label_problems, resource_problems, service_name_problems
 from components.logs import LOG_RETENTION_DAYS
 from components.network import MIN_AZS, NAT_MODES
+from components.observability import args as observability_rules
 from components.tags import tag_value_problems
 from components.topics import (
     DEFAULT_PARTITIONS,
@@ -205,10 +207,66 @@ class AppSettings(_Model):
 
     replicas: Annotated[PositiveInt, _rule(lambda n: replicas_problems(n, None, HPA_MAX_REPLICAS))]
     autoscaling: bool
-    monitoring: Literal["basic", "enhanced", "full"]
     deploy_branches: list[str] = Field(min_length=1)
     # Spread pods across zones with DoNotSchedule (a lost zone never holds every replica).
     zone_spread_strict: bool
+
+
+class ObservabilitySettings(_Model):
+    """`platform:observability` — the brief's basic / enhanced / full observability."""
+
+    level: Literal[observability_rules.LEVELS]  # type: ignore[valid-type]
+    prometheus_retention: Annotated[str, _rule(observability_rules.duration_problems)]
+    prometheus_storage_gib: Annotated[int, _rule(observability_rules.storage_problems)]
+    # Only levels with logs (enhanced, full) use these; the profiles set them there.
+    elasticsearch_storage_gib: Annotated[
+        int | None, _rule(lambda v: [] if v is None else observability_rules.storage_problems(v))
+    ] = None
+    log_retention_days: Annotated[
+        int | None,
+        _rule(lambda v: [] if v is None else observability_rules.retention_days_problems(v)),
+    ] = None
+    trace_retention_days: Annotated[
+        int | None,
+        _rule(lambda v: [] if v is None else observability_rules.retention_days_problems(v)),
+    ] = None
+    slack_critical_channel: Annotated[str, _rule(observability_rules.slack_channel_problems)] = (
+        _default(observability_rules.SlackAlerting, "critical_channel")
+    )
+    slack_warning_channel: Annotated[str, _rule(observability_rules.slack_channel_problems)] = (
+        _default(observability_rules.SlackAlerting, "warning_channel")
+    )
+    # A node group (cluster.nodeGroups) reserved for the monitoring pods: they select its
+    # labels and tolerate its taints. None: they share the other nodes.
+    node_group: str | None = None
+    # The UIs on the internal ALB as grafana.<uiDomain> etc.; needs uiCertificateArn.
+    ui_domain: Annotated[str | None, _rule(lambda v: [] if v is None else hostname_problems(v))] = (
+        None
+    )
+    ui_certificate_arn: str | None = None
+
+    @model_validator(mode="after")
+    def _level_needs(self) -> ObservabilitySettings:
+        problems = []
+        if observability_rules.SHAPES[self.level].elasticsearch_nodes:
+            for key in ("elasticsearch_storage_gib", "log_retention_days", "trace_retention_days"):
+                if getattr(self, key) is None:
+                    problems.append(f"{to_camel(key)}: required at level {self.level!r} (logs on)")
+        if (self.ui_domain is None) != (self.ui_certificate_arn is None):
+            problems.append("uiDomain and uiCertificateArn: set both (TLS UIs) or neither")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class SecretSetting(_Model):
+    """A config value set with `pulumi config set --secret`.
+
+    `value` is None when only its ciphertext is known (the offline plan reads the stack file,
+    which holds `secure: v1:...`); the running program always has the plaintext.
+    """
+
+    value: SecretStr | None = None
 
 
 class TaintSettings(_Model):
@@ -285,6 +343,11 @@ class ClusterSettings(_Model):
     )
     node_groups: dict[str, NodeGroupSettings] = Field(min_length=1)
     namespaces: list[str] = Field(min_length=1)
+    # Replicas of the load balancer controller and metrics-server (1 only where an outage
+    # of a minute during a node replacement is acceptable: dev).
+    controller_replicas: int = Field(
+        ge=cluster_rules.CONTROLLER_REPLICAS[0], le=cluster_rules.CONTROLLER_REPLICAS[1]
+    )
 
     @field_validator("node_groups")
     @classmethod
@@ -515,7 +578,11 @@ class Settings(_Model):
     database: DatabaseSettings
     cache: CacheSettings
     streaming: StreamingSettings
+    observability: ObservabilitySettings
     services: list[ServiceSettings] = Field(default_factory=list)
+    # Secrets (`pulumi config set --secret platform:<key> ...`), never plain text in config.
+    slack_webhook_url: SecretSetting | None = None
+    grafana_admin_password: SecretSetting | None = None
 
     @model_validator(mode="after")
     def _cross_section_rules(self) -> Settings:
@@ -530,6 +597,7 @@ class Settings(_Model):
                 f"alb.wafAclArn: {p}" for p in waf_acl_problems(self.alb.waf_acl_arn, self.region)
             ]
         problems += self._data_access_problems()
+        problems += self._observability_problems()
         if self.streaming.zone_count > self.network.az_count:
             problems.append(
                 f"streaming.zoneCount: {self.streaming.zone_count} is more than network.azCount "
@@ -605,6 +673,44 @@ class Settings(_Model):
             ]
             problems += [f"services: {p}" for p in member_problems(visibility, members)]
         return problems
+
+    def _observability_problems(self) -> list[str]:
+        config = self.observability
+        problems = []
+        group = config.node_group
+        if group is not None:
+            if group not in self.cluster.node_groups:
+                problems.append(
+                    f"observability.nodeGroup: {group!r} is not one of cluster.nodeGroups "
+                    f"{sorted(self.cluster.node_groups)}"
+                )
+            elif not self.cluster.node_groups[group].labels:
+                problems.append(
+                    f"observability.nodeGroup: cluster.nodeGroups.{group} has no labels to "
+                    "select it by; give it e.g. labels: {role: monitoring}"
+                )
+        if config.ui_certificate_arn is not None:
+            problems += [
+                f"observability.uiCertificateArn: {p}"
+                for p in certificate_arn_problems(config.ui_certificate_arn, self.region)
+            ]
+        url = self.slack_webhook_url.value if self.slack_webhook_url else None
+        if url is not None:
+            problems += [
+                f"slackWebhookUrl: {p}"
+                for p in observability_rules.slack_webhook_problems(url.get_secret_value())
+            ]
+        return problems
+
+    def warnings(self) -> list[str]:
+        """What is allowed but probably not meant (`make plan` and `pulumi up` print them)."""
+        found = []
+        if self.slack_webhook_url is None:
+            found.append(
+                "alerts go nowhere: no platform:slackWebhookUrl (set it with `pulumi config set "
+                "--secret platform:slackWebhookUrl https://hooks.slack.com/services/...`)"
+            )
+        return found
 
     def _data_access_problems(self) -> list[str]:
         """Each service's database login and topics, by the components' own rules."""
@@ -716,13 +822,44 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def load_settings(stack: str, config: Mapping[str, Any]) -> Settings:
-    """Build validated settings for `stack` from flat Pulumi config (`"platform:x": ...`)."""
+SECRET_KEYS = ("slackWebhookUrl", "grafanaAdminPassword")
+
+
+def _secrets(stack: str, own: dict[str, Any], secret_keys: frozenset[str]) -> None:
+    """Turn the secret keys into `SecretSetting` input; refuse them in plain text."""
+    problems = []
+    for key in SECRET_KEYS:
+        if key not in own:
+            continue
+        value = own[key]
+        if isinstance(value, Mapping) and set(value) == {"secure"}:
+            own[key] = {"value": None}  # the stack file's ciphertext (offline)
+        elif isinstance(value, str) and f"{NAMESPACE}:{key}" in secret_keys:
+            own[key] = {"value": value}
+        else:
+            problems.append(
+                f"{NAMESPACE}:{key}: must be a secret; set it with `pulumi config set --secret "
+                f"{NAMESPACE}:{key} ...` (a plain value is stored unencrypted in "
+                f"Pulumi.{stack}.yaml and shown in previews)"
+            )
+    if problems:
+        raise SettingsError(stack, problems)
+
+
+def load_settings(
+    stack: str, config: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()
+) -> Settings:
+    """Build validated settings for `stack` from flat Pulumi config (`"platform:x": ...`).
+
+    `secret_keys`: the config keys the engine holds as secrets (their values here are the
+    decrypted text); the stack file's `secure:` values are recognised on their own.
+    """
     own = {
         key.split(":", 1)[1]: _decode(value)
         for key, value in config.items()
         if key.startswith(f"{NAMESPACE}:")
     }
+    _secrets(stack, own, secret_keys)
     environment = own.pop("profile", stack)
     if environment not in ENVIRONMENTS:
         source = (
@@ -807,4 +944,5 @@ def from_pulumi() -> Settings:
     from pulumi.runtime import config as runtime_config
 
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return load_settings(pulumi.get_stack(), raw)
+    secret = frozenset(key for key in raw if runtime_config.is_config_secret(key))
+    return load_settings(pulumi.get_stack(), raw, secret)

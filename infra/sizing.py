@@ -6,6 +6,7 @@ about $73/month, so no environment with EKS fits the brief's $30-80/month.
 
 from __future__ import annotations
 
+from components.observability import SHAPES
 from infra.cost import CostEstimate
 from infra.settings import Settings
 
@@ -33,6 +34,29 @@ def _database(settings: Settings) -> str:
     return f"Aurora {db.instance_class}: writer + {db.reader_count} reader(s){proxy}"
 
 
+def _observability(settings: Settings) -> str:
+    """The level and what it runs (components.observability.SHAPES), with the sizes."""
+    config = settings.observability
+    shape = SHAPES[config.level]
+    parts = [
+        f"{config.level}: Prometheus {shape.prometheus_replicas} x {config.prometheus_storage_gib}"
+        f" GiB ({config.prometheus_retention})",
+        f"Alertmanager {shape.alertmanager_replicas}",
+        f"Grafana {shape.grafana_replicas}",
+    ]
+    if shape.elasticsearch_nodes:
+        parts.append(
+            f"Elasticsearch {shape.elasticsearch_nodes} x {config.elasticsearch_storage_gib} GiB"
+            f" (logs {config.log_retention_days} d)"
+        )
+    else:
+        parts.append("no logs")
+    parts.append(f"Jaeger {shape.jaeger_replicas} on {shape.trace_store}")
+    if config.node_group:
+        parts.append(f"on node group {config.node_group}")
+    return ", ".join(parts)
+
+
 def sizing_rows(settings: Settings, cost: CostEstimate | None = None) -> list[tuple[str, str]]:
     """(row label, value) pairs for one environment; with `cost`, the monthly estimate too."""
     app = settings.app
@@ -44,7 +68,7 @@ def sizing_rows(settings: Settings, cost: CostEstimate | None = None) -> list[tu
             "autoscaling (HPA 2..10, CPU 70 %, memory 80 %, 5 min scale-down)",
             "on" if app.autoscaling else "off",
         ),
-        ("monitoring", app.monitoring),
+        ("observability", _observability(settings)),
         (
             "deploys allowed from",
             "any branch" if app.deploy_branches == ["*"] else ", ".join(app.deploy_branches),

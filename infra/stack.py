@@ -27,17 +27,32 @@ from components.bluegreen import BlueGreenService, BlueGreenServiceArgs, Contain
 from components.cache import Cache, CacheArgs
 from components.cluster import Cluster, ClusterArgs, NodeGroupSpec, NodeTaint
 from components.database import Database, DatabaseArgs
+from components.database import args as database_rules
 from components.database.logins import DatabaseLogins, DatabaseLoginsArgs, login_for_service
 from components.encryption import Keys, KeysArgs
 from components.network import Network, NetworkArgs
+from components.observability import (
+    DataStoreThresholds,
+    Observability,
+    ObservabilityArgs,
+    Placement,
+    SlackAlerting,
+    Toleration,
+    UiExposure,
+)
 from components.storage import AlbLogDelivery, Buckets, BucketsArgs, ReplicaArgs
 from components.streaming import Streaming, StreamingArgs
 from components.topics import Topics, TopicsArgs, TopicSpec
 from infra import naming
-from infra.settings import ServiceSettings, Settings
+from infra.settings import SecretSetting, ServiceSettings, Settings
 
 KEY_DOMAINS = ("logs", "storage", "database", "cache", "streaming", "cluster", "backup")
 REPLICA_KEY_DOMAINS = ("storage", "backup")
+# Stands in for a secret whose plaintext the offline plan cannot read (never deployed: the
+# running program decrypts the real value).
+OFFLINE_SECRET = "offline-placeholder"
+# max_connections of the smallest Aurora writer the profiles use, when the class is unknown.
+DEFAULT_MAX_CONNECTIONS = 450
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,7 @@ class Platform:
     cache: Cache
     streaming: Streaming
     logins: DatabaseLogins
+    observability: Observability
     services: list[tuple[ServiceSettings, BlueGreenService, ApplicationAccess]]
 
 
@@ -111,14 +127,28 @@ def build(settings: Settings) -> Platform:
         opts,
     )
     logins = _database_logins(settings, keys, cluster, database, opts)
+    observability = Observability(
+        "observability", _observability_args(settings, network, cluster, alb_groups), opts
+    )
     services = [
         _service(settings, network, cluster, database, cache, keys, streaming, service, opts,
-                 alb_groups, ready=[logins, topics])
+                 alb_groups, observability, ready=[logins, topics, observability.crds_ready])
         for service in settings.services
     ]  # fmt: skip
 
+    for warning in settings.warnings():
+        pulumi.log.warn(warning)
     platform = Platform(
-        network, keys, buckets, cluster, database, cache, streaming, logins, services
+        network,
+        keys,
+        buckets,
+        cluster,
+        database,
+        cache,
+        streaming,
+        logins,
+        observability,
+        services,
     )
     _export(settings, platform)
     return platform
@@ -202,6 +232,7 @@ def _cluster_args(settings: Settings, network: Network, keys: Keys) -> ClusterAr
         log_retention_days=config.log_retention_days,
         imds_hop_limit=config.imds_hop_limit,
         cluster_autoscaler=settings.app.autoscaling,
+        controller_replicas=config.controller_replicas,
         egress=network.egress,
         namespaces=config.namespaces,
         node_groups=[
@@ -214,6 +245,74 @@ def _cluster_args(settings: Settings, network: Network, keys: Keys) -> ClusterAr
         ],
         protect=settings.protect,
     )
+
+
+def _observability_args(
+    settings: Settings, network: Network, cluster: Cluster, alb_groups: dict[str, AlbGroup]
+) -> ObservabilityArgs:
+    config = settings.observability
+    database = settings.database
+    # An unknown instance class (outside database_rules' memory rule): a conservative limit.
+    max_connections = database_rules.max_connections(
+        database.mode == "serverless", database.max_capacity or 0, database.instance_class or ""
+    )
+    placement = None
+    if config.node_group is not None:
+        group = settings.cluster.node_groups[config.node_group]
+        placement = Placement(
+            node_selector=group.labels,
+            tolerations=[Toleration(t.key, t.value, t.effect) for t in group.taints],
+        )
+    ui = None
+    if config.ui_domain is not None:
+        ui = UiExposure(
+            alb=alb_groups["internal"],
+            certificate_arn=config.ui_certificate_arn,
+            domain=config.ui_domain,
+            source_cidrs=network.subnet_cidrs["private"],
+        )
+    alerting = None
+    if settings.slack_webhook_url is not None:
+        alerting = SlackAlerting(
+            # Offline the plaintext is unknown; the running program always has it.
+            webhook_url=_secret(settings.slack_webhook_url),
+            critical_channel=config.slack_critical_channel,
+            warning_channel=config.slack_warning_channel,
+        )
+    password = settings.grafana_admin_password
+    return ObservabilityArgs(
+        cluster_name=settings.name_prefix,
+        region=settings.region,
+        k8s_provider=cluster.provider,
+        control_plane_cidrs=[settings.network.cidr],
+        oidc_provider_arn=cluster.oidc_provider_arn,
+        oidc_issuer=cluster.oidc_issuer,
+        level=config.level,
+        prometheus_retention=config.prometheus_retention,
+        prometheus_storage_gib=config.prometheus_storage_gib,
+        elasticsearch_storage_gib=config.elasticsearch_storage_gib or 0,
+        log_retention_days=config.log_retention_days or 1,
+        trace_retention_days=config.trace_retention_days or 1,
+        # Warn at 80 % of the writer's default max_connections.
+        alert_thresholds=DataStoreThresholds(
+            aurora_connections=int(0.8 * (max_connections or DEFAULT_MAX_CONNECTIONS))
+        ),
+        alerting=alerting,
+        grafana_admin_password=_secret(password) if password is not None else None,
+        placement=placement,
+        ui=ui,
+        aws_resource_tags={"project": settings.default_tags()["project"], "stack": settings.stack},
+        protect=settings.protect,
+        # The load balancer controller's Fail-closed webhooks first (see Cluster).
+        cluster_ready=list(cluster.releases.values()),
+    )
+
+
+def _secret(setting: SecretSetting) -> pulumi.Output[str]:
+    """A secret setting as a Pulumi secret. Offline (`make plan`) only the stack file's
+    ciphertext is known, so a placeholder stands in; `pulumi up` always has the value."""
+    value = setting.value.get_secret_value() if setting.value is not None else OFFLINE_SECRET
+    return pulumi.Output.secret(value)
 
 
 class _DataStores:
@@ -356,6 +455,7 @@ def _service(
     service: ServiceSettings,
     opts: pulumi.ResourceOptions,
     alb_groups: dict[str, AlbGroup],
+    observability: Observability,
     ready: list[pulumi.Resource],
 ):
     """One blue-green service and its own IRSA role + connection ConfigMap.
@@ -407,6 +507,7 @@ def _service(
                 topics=[topic.name for topic in service.topics],
                 consumer_group_prefix=service.name,
             ),
+            traces_endpoint=observability.collector_endpoint,
         ),
         in_cluster,
     )
@@ -432,6 +533,7 @@ def _service(
             hostnames=service.hostnames,
             alb=alb_groups["public" if service.public else "internal"],
             prometheus_pod_monitor=True,
+            monitoring_namespace=observability.monitoring_namespace,
             alb_source_cidrs=network.subnet_cidrs["public" if service.public else "private"],
             autoscaling=settings.app.autoscaling,
             zone_spread_strict=settings.app.zone_spread_strict,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from infra.plan import main
+from infra.profiles import PROFILES
 
 
 def test_plan_groups_resources_by_component_and_prints_the_sizing_table(capsys):
@@ -54,7 +55,8 @@ def test_plan_shows_the_cluster_its_node_groups_add_ons_and_the_data_stores_with
     assert main(["prod"]) == 0
     out = capsys.readouterr().out
     assert "Cluster 'cluster':" in out
-    assert "      2  aws:eks/nodeGroup:NodeGroup" in out
+    groups = len(PROFILES["prod"]["cluster"]["nodeGroups"])
+    assert f"      {groups}  aws:eks/nodeGroup:NodeGroup" in out
     assert "      5  aws:eks/addon:Addon" in out
     for component in ("Database 'database':", "Cache 'cache':", "Streaming 'streaming':"):
         assert component in out

@@ -14,6 +14,7 @@ from pulumi.runtime import MockResourceArgs
 
 from components.cluster.versions import ADDON_VERSIONS, CHART_SECURITY_CONTEXT_KEYS
 from components.hardening import is_hardened_pod
+from components.observability import Namespaces
 from infra.mockengine import PlatformMocks, RecordedResource, Recording
 from tests.helpers import strings_in
 
@@ -264,8 +265,25 @@ def test_every_helm_release_is_pinned_from_an_https_repository_with_requests(rec
         inputs = release.inputs
         assert SEMVER.match(inputs["version"]), f"{release.name}: {inputs['version']!r}"
         assert inputs["repositoryOpts"]["repo"].startswith("https://"), release.name
-        requests = inputs["values"].get("resources", {}).get("requests", {})
-        assert requests.get("cpu") and requests.get("memory"), release.name
+        # Every workload the chart runs is sized: each `resources` block requests both.
+        blocks = list(_resource_blocks(inputs["values"]))
+        assert blocks, release.name
+        for block in blocks:
+            requests = block.get("requests", {})
+            assert requests.get("cpu") and requests.get("memory"), (release.name, block)
+
+
+def _resource_blocks(values):
+    if isinstance(values, dict):
+        for key, value in values.items():
+            requests = value.get("requests", {}) if isinstance(value, dict) else {}
+            if key == "resources" and requests and "storage" not in requests:
+                yield value
+            else:
+                yield from _resource_blocks(value)
+    elif isinstance(values, list):
+        for item in values:
+            yield from _resource_blocks(item)
 
 
 def test_cluster_autoscaler_and_its_role_exist_exactly_where_autoscaling_is_on(recording, settings):
@@ -306,7 +324,8 @@ def test_default_storage_class_is_encrypted_gp3_with_the_cluster_cmk(recording):
 
 def test_every_configured_namespace_exists(recording, settings):
     names = {n.inputs["metadata"]["name"] for n in recording.of_type(NAMESPACE)}
-    assert names == {*settings.cluster.namespaces, "platform-system"}
+    observability = set(Namespaces().levels())
+    assert names == {*settings.cluster.namespaces, "platform-system", *observability}
     assert {s.namespace for s in settings.services} <= names
 
 
@@ -340,6 +359,7 @@ def test_every_irsa_role_trusts_exactly_one_service_account_with_sub_and_aud(rec
         "kube-system:ebs-csi-controller-sa",
         "kube-system:aws-load-balancer-controller",
         "platform-system:db-logins",
+        "monitoring:cloudwatch-exporter",
         *(["kube-system:cluster-autoscaler"] if settings.app.autoscaling else []),
         *(f"{s.namespace}:{s.name}" for s in settings.services),
     }

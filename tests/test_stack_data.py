@@ -97,7 +97,7 @@ def _store_ports(store: RecordedResource) -> set[int]:
 
 def _cache_auth_token(recording: Recording) -> str:
     """The RandomPassword result, as ElastiCache receives it."""
-    password = _one(recording, RANDOM_PASSWORD)
+    password = recording.one(RANDOM_PASSWORD, "cache-auth-token")
     group = _one(recording, CACHE)
     assert password.urn in group.dependencies
     token = group.inputs["authToken"]
@@ -479,7 +479,7 @@ def test_only_the_login_bootstrap_may_read_the_database_master_secret(recording)
 
 
 def test_every_service_gets_a_login_from_the_bootstrap_before_its_pods_start(recording, settings):
-    (job,) = recording.of_type("kubernetes:batch/v1:Job")
+    (job,) = [j for j in recording.of_type("kubernetes:batch/v1:Job") if "logins" in j.name]
     (scripts,) = [
         c
         for c in recording.of_type("kubernetes:core/v1:ConfigMap")

@@ -10,18 +10,7 @@ import pulumi_kubernetes as k8s
 
 from components.bluegreen.args import BlueGreenServiceArgs, validate
 from components.bluegreen.manifests import build_manifests
-
-_RESOURCE_TYPES: dict[tuple[str, str], type[pulumi.CustomResource]] = {
-    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
-    ("v1", "Service"): k8s.core.v1.Service,
-    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
-    ("autoscaling/v2", "HorizontalPodAutoscaler"): k8s.autoscaling.v2.HorizontalPodAutoscaler,
-    ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
-    ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
-    ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
-}
-# Top-level manifest fields other than metadata/spec, as SDK keyword arguments.
-_EXTRA_FIELDS = {"automountServiceAccountToken": "automount_service_account_token"}
+from components.kubernetes_objects import register
 
 
 class BlueGreenService(pulumi.ComponentResource):
@@ -55,7 +44,7 @@ class BlueGreenService(pulumi.ComponentResource):
                 depends_on = [self.resources["serviceaccount"]]  # pods need their SA
             elif part == "ingress":
                 depends_on = [r for p, r in self.resources.items() if p.startswith("service-")]
-            self.resources[part] = _register(
+            self.resources[part] = register(
                 f"{name}-{part}",
                 manifest,
                 pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=depends_on),
@@ -78,28 +67,6 @@ class BlueGreenService(pulumi.ComponentResource):
                 "loadBalancerHostname": self.load_balancer_hostname,
             }
         )
-
-
-def _register(
-    resource_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions
-) -> pulumi.CustomResource:
-    key = (manifest["apiVersion"], manifest["kind"])
-    if key not in _RESOURCE_TYPES:  # custom resources (PodMonitor): CRDs installed elsewhere
-        return k8s.apiextensions.CustomResource(
-            resource_name,
-            api_version=key[0],
-            kind=key[1],
-            metadata=manifest["metadata"],
-            spec=manifest["spec"],
-            opts=opts,
-        )
-    resource_type = _RESOURCE_TYPES[key]
-    kwargs = {
-        _EXTRA_FIELDS.get(key, key): value
-        for key, value in manifest.items()
-        if key not in ("apiVersion", "kind")
-    }
-    return resource_type(resource_name, opts=opts, **kwargs)
 
 
 def _lb_hostname(status: Any) -> str | None:

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.cluster.args import ClusterArgs
+from components.kubernetes_rules import pod_security_labels
 
 # Labels every workload namespace gets beyond Pod Security: ALB readiness gates, so a rolling
 # update waits until new pods are healthy in the target group and rollouts drop nothing.
@@ -70,12 +71,7 @@ def namespace(
         f"{where.name}-ns-{namespace}",
         metadata=k8s.meta.v1.ObjectMetaArgs(
             name=namespace,
-            labels={
-                "pod-security.kubernetes.io/enforce": level,
-                "pod-security.kubernetes.io/warn": "restricted",
-                "pod-security.kubernetes.io/audit": "restricted",
-                **labels,
-            },
+            labels={**pod_security_labels(level), **labels},
         ),
         opts=where.opts(protect=protect),
     )

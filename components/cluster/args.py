@@ -13,6 +13,7 @@ from components.cluster.rules import (
     ADDON_VERSION,
     CAPACITY_TYPES,
     CHART_VERSION,
+    CONTROLLER_REPLICAS,
     DEFAULT_DISK_SIZE_GIB,
     DISK_SIZE_GIB,
     IMDS_HOP_LIMITS,
@@ -241,8 +242,9 @@ def validate(args: ClusterArgs) -> list[str]:
         )
     if args.imds_hop_limit not in IMDS_HOP_LIMITS:
         problems.append(f"imds_hop_limit {args.imds_hop_limit}: 1 or 2")
-    if args.controller_replicas < 1:
-        problems.append(f"controller_replicas {args.controller_replicas}: at least 1")
+    low, high = CONTROLLER_REPLICAS
+    if not low <= args.controller_replicas <= high:
+        problems.append(f"controller_replicas {args.controller_replicas}: allowed {low}..{high}")
     problems += _version_problems(args)
     names = [spec.name for spec in args.node_groups]
     if not names or len(set(names)) != len(names):

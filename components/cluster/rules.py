@@ -15,6 +15,7 @@ from components.kubernetes_rules import label_problems, node_label_problems
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
+CONTROLLER_REPLICAS = (1, 3)  # more than one per zone of a 3-AZ cluster buys nothing
 TAINT_EFFECTS = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
 RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 IMDS_HOP_LIMITS = (1, 2)

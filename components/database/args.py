@@ -265,3 +265,37 @@ def validate(args: DatabaseArgs, name: str) -> list[str]:
 def engine_major(version: str) -> str:
     """`17.5` -> `17`."""
     return version.split(".")[0]
+
+
+# -- connection capacity (for alerting) ----------------------------------------------------------
+# Aurora PostgreSQL's default max_connections is LEAST(DBInstanceClassMemory / 9531392, 5000);
+# serverless v2 computes it from the memory of the maximum capacity (2 GiB per ACU).
+_BYTES_PER_CONNECTION = 9531392
+_MAX_CONNECTIONS_CAP = 5000
+_GIB_PER_ACU = 2
+# Memory of the "large" size per family (GiB); each size step up doubles it.
+_LARGE_MEMORY_GIB = {"r": 16, "x": 32, "t": 8}
+_SIZE_STEPS = {"medium": -1, "large": 0, "xlarge": 1}
+
+
+def instance_memory_gib(instance_class: str) -> float | None:
+    """Memory of a db.<family>.<size> class, or None when the rule above does not cover it
+    (medium is half of large, `<n>xlarge` is 2n times large)."""
+    _, family, size = [*instance_class.split("."), "", ""][:3]
+    base = _LARGE_MEMORY_GIB.get(family[:1])
+    if base is None:
+        return None
+    if size in _SIZE_STEPS:
+        return base * 2.0 ** _SIZE_STEPS[size]
+    match = re.fullmatch(r"(\d+)xlarge", size)
+    return base * 2.0 * int(match.group(1)) if match else None
+
+
+def default_max_connections(memory_gib: float) -> int:
+    return min(int(memory_gib * 2**30 // _BYTES_PER_CONNECTION), _MAX_CONNECTIONS_CAP)
+
+
+def max_connections(serverless: bool, max_capacity: float, instance_class: str) -> int | None:
+    """The default max_connections of the writer, or None when its memory is not known."""
+    memory = max_capacity * _GIB_PER_ACU if serverless else instance_memory_gib(instance_class)
+    return None if memory is None else default_max_connections(memory)

@@ -1,0 +1,116 @@
+"""AWS data-store metrics in Prometheus: yet-another-cloudwatch-exporter (YACE) with IRSA.
+
+YACE discovers resources through the Resource Groups Tagging API, so it sees only resources
+that carry every tag in `ObservabilityArgs.aws_resource_tags` (the stack's default tags):
+another stack's database in the same account never shows up here. Its role can read
+CloudWatch and tags, nothing else (the four actions YACE's README lists as the minimum for
+discovery jobs; these four namespaces need no extra ones).
+
+Metrics are named `aws_<namespace>_<metric>_<statistic>` (alerts.py uses them); every
+job reads 5-minute windows of 1-minute datapoints, which CloudWatch keeps at that resolution.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from components.hardening import container_security_context, pod_security_context
+from components.observability.args import ObservabilityArgs
+from components.observability.pods import scheduling
+
+RELEASE = "cloudwatch-exporter"
+SERVICE_ACCOUNT = RELEASE
+SCRAPE_SECONDS = 300  # one CloudWatch query round per 5 minutes (GetMetricData is billed)
+READ_ONLY_ACTIONS = (
+    "cloudwatch:GetMetricData",
+    "cloudwatch:GetMetricStatistics",
+    "cloudwatch:ListMetrics",
+    "tag:GetResources",
+)
+# CloudWatch namespace -> (metric, statistics, zero when missing): what alerts.py and the
+# data-store dashboard read.
+JOBS: dict[str, list[tuple[str, list[str], bool]]] = {
+    "AWS/RDS": [
+        ("CPUUtilization", ["Average"], False),
+        ("DatabaseConnections", ["Average", "Maximum"], False),
+        ("AuroraReplicaLag", ["Maximum"], False),
+        ("FreeableMemory", ["Minimum"], False),
+    ],
+    "AWS/ElastiCache": [
+        ("DatabaseMemoryUsagePercentage", ["Average"], False),
+        ("EngineCPUUtilization", ["Average"], False),
+        ("Evictions", ["Sum"], True),
+        ("CurrConnections", ["Average"], False),
+    ],
+    "AWS/Kafka": [
+        ("KafkaDataLogsDiskUsed", ["Average"], False),
+        ("UnderReplicatedPartitions", ["Maximum"], True),
+    ],
+    "AWS/ApplicationELB": [
+        ("RequestCount", ["Sum"], True),
+        ("HTTPCode_ELB_5XX_Count", ["Sum"], True),
+        ("HTTPCode_Target_5XX_Count", ["Sum"], True),
+        ("TargetResponseTime", ["p95"], False),
+    ],
+}
+
+
+def iam_policy() -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadMetricsAndDiscoverByTag",
+                "Effect": "Allow",
+                "Action": list(READ_ONLY_ACTIONS),
+                # None of these actions supports resource-level permissions.
+                "Resource": "*",
+            }
+        ],
+    }
+
+
+def exporter_config(args: ObservabilityArgs) -> dict:
+    search_tags = [
+        {"key": key, "value": f"^{re.escape(value)}$"}
+        for key, value in sorted(args.aws_resource_tags.items())
+    ]
+    jobs = [
+        {
+            "type": namespace,
+            "regions": [args.region],
+            "searchTags": search_tags,
+            "period": 60,
+            "length": 300,
+            "metrics": [
+                {"name": name, "statistics": statistics, **({"nilToZero": True} if zero else {})}
+                for name, statistics, zero in metrics
+            ],
+        }
+        for namespace, metrics in JOBS.items()
+    ]
+    return {
+        "apiVersion": "v1alpha1",
+        "sts-region": args.region,
+        "discovery": {"exportedTagsOnMetrics": {ns: ["Name"] for ns in JOBS}, "jobs": jobs},
+    }
+
+
+def values(args: ObservabilityArgs, role_arn: object) -> dict:
+    return {
+        # The chart renders `config` through `tpl`: it must be a string.
+        "config": yaml.safe_dump(exporter_config(args), sort_keys=False),
+        "serviceAccount": {
+            "name": SERVICE_ACCOUNT,
+            "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+        },
+        "extraArgs": {"scraping-interval": SCRAPE_SECONDS},
+        "testConnection": False,
+        "serviceMonitor": {"enabled": True, "interval": f"{SCRAPE_SECONDS}s"},
+        "podSecurityContext": pod_security_context(),
+        "securityContext": container_security_context(),
+        "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+        **scheduling(args.placement),
+    }

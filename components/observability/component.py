@@ -1,0 +1,299 @@
+"""`Observability`: registers the stack the builders describe, in the order it must start.
+
+Install order (each arrow is a `depends_on`, and why):
+
+    namespaces, Secrets -> kube-prometheus-stack   (its CRDs install before its templates)
+    kube-prometheus-stack -> PrometheusRule, exporter, collector, Fluent Bit
+        (custom resources and the charts' ServiceMonitors need the Prometheus Operator CRDs;
+        Helm checks `.Capabilities` for them at install time)
+    CA Secret -> ECK operator -> Elasticsearch (waits for Ready) -> Kibana, lifecycle Job
+    lifecycle Job -> Fluent Bit   (the retention policy exists before the first log line)
+    Elasticsearch -> Jaeger -> collector
+
+`crds_ready` is what other components' PodMonitors must wait for.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+import pulumi_tls as tls
+
+from components.iam import irsa_role
+from components.kubernetes_objects import register
+from components.kubernetes_rules import pod_security_labels
+from components.observability import (
+    alertmanager,
+    alerts,
+    cloudwatch,
+    dashboards,
+    logging,
+    network,
+    prometheus,
+    tracing,
+    ui,
+)
+from components.observability.args import ObservabilityArgs, validate
+from components.observability.versions import (
+    CLOUDWATCH_EXPORTER,
+    ECK_OPERATOR,
+    FLUENT_BIT,
+    JAEGER,
+    KUBE_PROMETHEUS_STACK,
+    OTEL_COLLECTOR,
+    Chart,
+)
+
+CA_VALIDITY_HOURS = 10 * 365 * 24  # the operator-wide CA; ECK rotates the leaf certificates
+
+
+class Observability(pulumi.ComponentResource):
+    """Metrics, alerts, dashboards, logs and traces for one cluster (see `args.SHAPES`).
+
+    Outputs: `prometheus_url` (in-cluster), `collector_endpoint` (OTLP/HTTP for applications),
+    `namespaces`; `crds_ready` (the kube-prometheus-stack release) for PodMonitors elsewhere.
+    """
+
+    def __init__(
+        self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        problems = validate(args)
+        if problems:
+            raise ValueError(f"Observability {name}: " + "; ".join(problems))
+        super().__init__("platform:observability:Observability", name, None, opts)
+        self._name, self._args = name, args
+        ns = args.namespaces
+
+        self.namespaces = {
+            namespace: k8s.core.v1.Namespace(
+                f"{name}-ns-{namespace}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=namespace, labels=pod_security_labels(level)
+                ),
+                opts=self._in_cluster(protect=args.protect),
+            )
+            for namespace, level in ns.levels().items()
+        }
+        secrets = [self._grafana_admin(), *self._slack()]
+        kps = self._release(KUBE_PROMETHEUS_STACK, ns.monitoring, prometheus.values(args), secrets)
+        self.crds_ready: pulumi.Resource = kps
+
+        rule = {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PrometheusRule",
+            "metadata": {"name": "platform-alerts", "namespace": ns.monitoring},
+            "spec": {"groups": alerts.rule_groups(args.alert_thresholds)},
+        }
+        self._objects({"alerts": rule}, after=[kps])
+        self._objects(dashboards.config_maps(ns.monitoring), after=[self.namespaces[ns.monitoring]])
+        self._cloudwatch_exporter(kps)
+
+        # Jaeger on Elasticsearch starts once the cluster, its CA and its password exist.
+        trace_store = self._logs(kps) if args.logs else []
+        jaeger = self._release(
+            JAEGER, ns.monitoring, tracing.jaeger_values(args), [kps, *trace_store]
+        )
+        self._release(OTEL_COLLECTOR, ns.monitoring, tracing.collector_values(args), [kps, jaeger])
+
+        self._objects(network.policies(args), after=list(self.namespaces.values()))
+        self._objects(ui.ingresses(args), after=[kps, jaeger])
+
+        self.monitoring_namespace: str = ns.monitoring
+        self.prometheus_url: str = prometheus.prometheus_url(ns.monitoring)
+        self.collector_endpoint: str = tracing.collector_endpoint(args)
+        self.register_outputs(
+            {
+                "prometheusUrl": self.prometheus_url,
+                "collectorEndpoint": self.collector_endpoint,
+                "namespaces": list(self.namespaces),
+            }
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _in_cluster(self, depends_on=(), **extra) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            parent=self,
+            provider=self._args.k8s_provider,
+            depends_on=[*self._args.cluster_ready, *depends_on],
+            **extra,
+        )
+
+    def _release(
+        self, chart: Chart, namespace: str, values: dict, after: list[pulumi.Resource]
+    ) -> k8s.helm.v3.Release:
+        """A pinned, atomic release named after its chart, after its namespace exists."""
+        return k8s.helm.v3.Release(
+            f"{self._name}-{chart.name}",
+            name=chart.name,
+            chart=chart.name,
+            version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            namespace=namespace,
+            values=values,
+            # A failed install or upgrade rolls back instead of leaving a half-applied release.
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=900,
+            opts=self._in_cluster(depends_on=[self.namespaces[namespace], *after]),
+        )
+
+    def _objects(self, manifests: dict[str, dict], after: list[pulumi.Resource], **extra):
+        return {
+            key: register(
+                f"{self._name}-{key}", manifest, self._in_cluster(depends_on=after, **extra)
+            )
+            for key, manifest in manifests.items()
+        }
+
+    def _secret(
+        self, key: str, namespace: str, name: str, data: dict, **extra
+    ) -> k8s.core.v1.Secret:
+        return k8s.core.v1.Secret(
+            f"{self._name}-{key}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+            string_data=data,
+            opts=self._in_cluster(depends_on=[self.namespaces[namespace]]),
+            **extra,
+        )
+
+    def _password(self, key: str) -> pulumi.Output[str]:
+        password = random.RandomPassword(
+            f"{self._name}-{key}",
+            length=32,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return password.result
+
+    # -- parts --------------------------------------------------------------------------------
+    def _grafana_admin(self) -> k8s.core.v1.Secret:
+        given = self._args.grafana_admin_password
+        password = (
+            pulumi.Output.secret(given) if given is not None else self._password("grafana-admin")
+        )
+        return self._secret(
+            "grafana-admin",
+            self._args.namespaces.monitoring,
+            prometheus.GRAFANA_ADMIN_SECRET,
+            {"admin-user": "admin", "admin-password": password},
+        )
+
+    def _slack(self) -> list[k8s.core.v1.Secret]:
+        alerting = self._args.alerting
+        if alerting is None:
+            return []
+        url = pulumi.Output.secret(alerting.webhook_url)
+        return [
+            self._secret(
+                "alertmanager-slack",
+                self._args.namespaces.monitoring,
+                alertmanager.SLACK_SECRET,
+                {alertmanager.SLACK_URL_KEY: url},
+            )
+        ]
+
+    def _cloudwatch_exporter(self, kps: pulumi.Resource) -> None:
+        args = self._args
+        role = irsa_role(
+            f"{self._name}-cloudwatch-exporter",
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_issuer=args.oidc_issuer,
+            namespace=args.namespaces.monitoring,
+            service_account=cloudwatch.SERVICE_ACCOUNT,
+            inline_policies={"read-metrics": json.dumps(cloudwatch.iam_policy())},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        chart = CLOUDWATCH_EXPORTER
+        release = k8s.helm.v3.Release(
+            f"{self._name}-{cloudwatch.RELEASE}",
+            name=cloudwatch.RELEASE,
+            chart=chart.name,
+            version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            namespace=args.namespaces.monitoring,
+            values=cloudwatch.values(args, role.arn),
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=600,
+            opts=self._in_cluster(depends_on=[self.namespaces[args.namespaces.monitoring], kps]),
+        )
+        self.cloudwatch_exporter = release
+
+    def _logs(self, kps: pulumi.Resource) -> list[pulumi.Resource]:
+        """ECK, Elasticsearch, Kibana, retention and Fluent Bit; returns what Jaeger needs."""
+        args = self._args
+        ns = args.namespaces
+        key = tls.PrivateKey(
+            f"{self._name}-es-ca",
+            algorithm="ECDSA",
+            ecdsa_curve="P256",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        ca = tls.SelfSignedCert(
+            f"{self._name}-es-ca",
+            private_key_pem=key.private_key_pem,
+            is_ca_certificate=True,
+            validity_period_hours=CA_VALIDITY_HOURS,
+            subject=tls.SelfSignedCertSubjectArgs(common_name=f"{args.cluster_name} logs CA"),
+            allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        ca_secret = self._secret(
+            "eck-ca",
+            ns.elastic_system,
+            logging.CA_SECRET,
+            {"tls.crt": ca.cert_pem, "tls.key": key.private_key_pem},
+        )
+        public_ca = [
+            self._secret(
+                f"es-ca-{namespace}", namespace, logging.PUBLIC_CA_SECRET, {"ca.crt": ca.cert_pem}
+            )
+            for namespace in (ns.logging, ns.monitoring, ns.agents)
+        ]
+        operator = self._release(
+            ECK_OPERATOR, ns.elastic_system, logging.operator_values(args), [ca_secret]
+        )
+        passwords = {client: self._password(f"es-{client}") for client in logging.USERS}
+        users = [
+            self._secret(
+                f"es-user-{client}",
+                ns.logging,
+                logging.user_secret(client),
+                {"username": user, "password": passwords[client], "roles": role},
+                type="kubernetes.io/basic-auth",
+            )
+            for client, (user, role) in logging.USERS.items()
+        ]
+        roles = self._secret(
+            "es-roles", ns.logging, logging.ROLES_SECRET, {"roles.yml": logging.roles_yaml()}
+        )
+        copies = [
+            self._secret(
+                "fluent-bit-es-password",
+                ns.agents,
+                f"{logging.FLUENT_BIT_RELEASE}-elasticsearch",
+                {"password": passwords["fluent-bit"]},
+            ),
+            self._secret(
+                "jaeger-es-password",
+                ns.monitoring,
+                "jaeger-elasticsearch",
+                {"password": passwords["jaeger"]},
+            ),
+        ]
+        elasticsearch = self._objects(
+            {"elasticsearch": logging.elasticsearch(args)},
+            after=[operator, *users, roles],
+            protect=args.protect,
+        )["elasticsearch"]
+        self._objects({"kibana": logging.kibana(args)}, after=[elasticsearch])
+        job = self._objects(
+            {"logs-lifecycle": logging.lifecycle_job(args)}, after=[elasticsearch, *public_ca]
+        )["logs-lifecycle"]
+        self._release(
+            FLUENT_BIT, ns.agents, logging.fluent_bit_values(args), [kps, job, *public_ca, *copies]
+        )
+        return [elasticsearch, *public_ca, *copies]

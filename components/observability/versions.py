@@ -1,0 +1,72 @@
+"""Every version the observability stack pins, in one file: edit this (and only this) on an
+upgrade, then re-read each chart's values.yaml at the new tag (Helm silently ignores a values
+key the chart does not have) and regenerate tests/fixtures/crds/.
+
+Each chart's default image was read at the pinned tag; the comment names it so a bump shows
+what actually changes in the cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A Helm chart pinned exactly, with the repository it comes from."""
+
+    name: str
+    version: str
+    repository: str
+
+
+# Prometheus Operator v0.93.1, Prometheus v3.14.0, Alertmanager v0.34.0, Grafana 13.2.0
+# (subchart grafana 12.11.1), kube-state-metrics v2.20.0, node-exporter v1.12.1. Its CRDs
+# (the `crds` subchart) install before any template, so the PrometheusRules and PodMonitors
+# created after this release always find them.
+KUBE_PROMETHEUS_STACK = Chart(
+    "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts"
+)
+# Operator image docker.elastic.co/eck/eck-operator:3.5.0; CRDs from its eck-operator-crds
+# subchart (templates, so upgraded with the chart; kept on uninstall).
+ECK_OPERATOR = Chart("eck-operator", "3.5.0", "https://helm.elastic.co")
+# Fluent Bit 5.1.1 (cr.fluentbit.io/fluent/fluent-bit:5.1.1).
+FLUENT_BIT = Chart("fluent-bit", "0.58.1", "https://fluent.github.io/helm-charts")
+# Jaeger v2 2.19.0 (jaegertracing/jaeger:2.19.0); configured only through `userconfig`.
+JAEGER = Chart("jaeger", "4.11.1", "https://jaegertracing.github.io/helm-charts")
+# Collector 0.158.0; the chart has no default image (see OTEL_COLLECTOR_IMAGE).
+OTEL_COLLECTOR = Chart(
+    "opentelemetry-collector",
+    "0.170.0",
+    "https://open-telemetry.github.io/opentelemetry-helm-charts",
+)
+# yet-another-cloudwatch-exporter v0.67.0 (quay.io/prometheuscommunity/...).
+CLOUDWATCH_EXPORTER = Chart(
+    "prometheus-yet-another-cloudwatch-exporter",
+    "0.47.0",
+    "https://prometheus-community.github.io/helm-charts",
+)
+
+CHARTS = (
+    KUBE_PROMETHEUS_STACK,
+    ECK_OPERATOR,
+    FLUENT_BIT,
+    JAEGER,
+    OTEL_COLLECTOR,
+    CLOUDWATCH_EXPORTER,
+)
+
+# Elasticsearch and Kibana run as ECK custom resources; ECK 3.5.0's own eck-stack chart
+# defaults to 9.5.0. Both must match (Kibana never newer than Elasticsearch).
+ELASTIC_STACK_VERSION = "9.5.0"
+# The OpenTelemetry k8s distribution at the chart's appVersion (images are no longer pushed to
+# Docker Hub; the chart refuses to install without a repository).
+OTEL_COLLECTOR_IMAGE = {
+    "repository": (
+        "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s"
+    ),
+    "tag": "0.158.0",
+}
+OTEL_COLLECTOR_COMMAND = "otelcol-k8s"
+# The ILM bootstrap Job talks to Elasticsearch with curl (non-root image, uid 100).
+CURL_IMAGE = "docker.io/curlimages/curl:8.17.0"
