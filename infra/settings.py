@@ -671,8 +671,19 @@ class Settings(_Model):
                 for s in self.services
                 if s.public == public
             ]
+            if not public:
+                members += self._ui_members()
             problems += [f"services: {p}" for p in member_problems(visibility, members)]
         return problems
+
+    def _ui_members(self) -> list[GroupMember]:
+        """The monitoring UIs, which join the internal ALB when `uiDomain` is set."""
+        domain = self.observability.ui_domain
+        if domain is None:
+            return []
+        shape = observability_rules.SHAPES[self.observability.level]
+        uis = [ui for ui in observability_rules.UIS if ui != "kibana" or shape.elasticsearch_nodes]
+        return [GroupMember(f"{ui} UI", [f"{ui}.{domain}"], tls=True) for ui in uis]
 
     def _observability_problems(self) -> list[str]:
         config = self.observability

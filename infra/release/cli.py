@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from components.observability import Namespaces
+from components.observability.prometheus import PROMETHEUS_PORT, PROMETHEUS_SERVICE, prometheus_url
 from infra.release.actions import Done
 from infra.release.adapters.http_smoke import DEFAULT_PREVIEW_URL
 from infra.release.deploy import Deployment
@@ -22,6 +24,14 @@ from infra.release.status import format_status
 from infra.release.transitions import DEFAULT_STEPS, Policy
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The in-cluster Prometheus (reachable from a CI runner pod); PROMETHEUS_URL overrides it.
+_MONITORING = Namespaces().monitoring
+DEFAULT_PROMETHEUS_URL = prometheus_url(_MONITORING)
+_PROMETHEUS_HELP = (
+    f"Prometheus base URL (env PROMETHEUS_URL, else the in-cluster {DEFAULT_PROMETHEUS_URL}). "
+    f"From a laptop: kubectl -n {_MONITORING} port-forward svc/{PROMETHEUS_SERVICE} "
+    f"{PROMETHEUS_PORT}, then PROMETHEUS_URL=http://localhost:{PROMETHEUS_PORT}"
+)
 _HEADLINE = {
     ExitCode.OK: "OK",
     ExitCode.GATE_FAILED: "FAILED",
@@ -78,8 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     promote.add_argument(
         "--prometheus-url",
-        default=os.environ.get("PROMETHEUS_URL", "http://localhost:9090"),
-        help="Prometheus base URL (env PROMETHEUS_URL)",
+        default=os.environ.get("PROMETHEUS_URL", DEFAULT_PROMETHEUS_URL),
+        help=_PROMETHEUS_HELP,
     )
     promote.add_argument("--preview-url", default=DEFAULT_PREVIEW_URL, help="URL template")
     rollback = sub.add_parser("rollback", parents=[common, waits], help="previous colour back")
@@ -101,7 +111,7 @@ def connect(args: argparse.Namespace) -> Ports:
         log=stack,
         cluster=KubectlCluster(args.namespace, args.kube_context),
         smoke=HttpSmoke(args.namespace, getattr(args, "preview_url", DEFAULT_PREVIEW_URL)),
-        metrics=PrometheusMetrics(getattr(args, "prometheus_url", "http://localhost:9090")),
+        metrics=PrometheusMetrics(getattr(args, "prometheus_url", DEFAULT_PROMETHEUS_URL)),
         clock=SystemClock(),
     )
 

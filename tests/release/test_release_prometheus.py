@@ -3,8 +3,14 @@
 A local test app serves metrics for `api` blue, `api` green and a `worker` without traffic.
 Every counter is `per_second * elapsed`, with one `elapsed` per scrape: all series of a target
 grow in fixed proportion, so `rate()` ratios (error rate) and bucket shapes (p95) are exact
-whatever the scrape timing and `rate()` extrapolation. Prometheus attaches `service` and
-`color` as target labels, as the relabelling of the pod labels `app`/`color` does in-cluster.
+whatever the scrape timing and `rate()` extrapolation.
+
+The labels come from the project's own objects, not from the test: each static target carries
+the labels of the real pod template (`manifests.pod_template`) as Kubernetes service discovery
+exposes them (`__meta_kubernetes_pod_label_<name>`), and each job relabels them with the
+`relabelings` of the real PodMonitor (`manifests.pod_monitor`), translated to `relabel_configs`
+the way the Prometheus Operator does. So the gates' selectors meet the labels the PodMonitor
+really produces, and no `__meta_*` label survives into the series.
 
 Expected values:
 * green: 100 req/s, 20 of them 5xx -> error rate 0.20; buckets (cumulative per second)
@@ -14,17 +20,24 @@ Expected values:
 * worker: counters stay 0 -> no traffic -> no data (None)
 """
 
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
+import yaml
 
+from components.bluegreen import BlueGreenServiceArgs, validate
+from components.bluegreen import manifests as m
 from infra.release.actions import Sample
 from infra.release.adapters.prometheus import PrometheusMetrics
 from infra.release.gates import Thresholds, judge
@@ -39,6 +52,11 @@ TARGETS = {
     "/api-green": ({"200": 80, "500": 15, "503": 5}, (10, 30, 50, 80, 100, 100), "api", "green"),
     "/api-blue": ({"200": 45, "404": 5}, (20, 40, 50, 50, 50, 50), "api", "blue"),
     "/worker-blue": ({"200": 0}, (0, 0, 0, 0, 0, 0), "worker", "blue"),
+}
+REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+TAGS = {
+    "api": {"blue": "1.4.2", "green": "1.5.0"},
+    "worker": {"blue": "2.0.1", "green": "2.0.1"},
 }
 
 
@@ -83,20 +101,74 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def service_args(service: str) -> BlueGreenServiceArgs:
+    """The component's inputs for `service`, as a stack would give them."""
+    args = BlueGreenServiceArgs(
+        service_name=service,
+        namespace="apps",
+        image=f"{REGISTRY}/{service}",
+        tags=TAGS[service],
+        alb_source_cidrs=("10.0.0.0/22", "10.0.4.0/22"),
+        prometheus_pod_monitor=True,
+    )
+    assert validate(args) == []
+    return args
+
+
+def snake_case(key: str) -> str:
+    """`sourceLabels` -> `source_labels` (PodMonitor field -> Prometheus config key)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def relabel_configs(monitor: dict[str, Any]) -> list[dict[str, Any]]:
+    """The PodMonitor's own `relabelings` as the Prometheus Operator renders them."""
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    configs = []
+    for relabeling in endpoint["relabelings"]:
+        config = {snake_case(key): value for key, value in relabeling.items()}
+        if "action" in config:
+            config["action"] = config["action"].lower()
+        configs.append(config)
+    return configs
+
+
+def discovered_pod_labels(args: BlueGreenServiceArgs, color: str) -> dict[str, str]:
+    """The pod template's labels as kubernetes_sd exposes them to relabelling."""
+    pod_labels = m.pod_template(args, color)["metadata"]["labels"]
+    return {
+        f"__meta_kubernetes_pod_label_{re.sub('[^A-Za-z0-9_]', '_', name)}": value
+        for name, value in pod_labels.items()
+    }
+
+
 def prometheus_config(app_port: int) -> str:
     jobs = []
     for path, (_, _, service, color) in TARGETS.items():
+        args = service_args(service)
         jobs.append(
-            f"  - job_name: {path.strip('/')}\n"
-            f"    metrics_path: {path}\n"
-            "    static_configs:\n"
-            f"      - targets: ['127.0.0.1:{app_port}']\n"
-            f"        labels: {{service: {service}, color: {color}}}\n"
+            {
+                "job_name": path.strip("/"),
+                "metrics_path": path,
+                "static_configs": [
+                    {
+                        "targets": [f"127.0.0.1:{app_port}"],
+                        "labels": discovered_pod_labels(args, color),
+                    }
+                ],
+                "relabel_configs": relabel_configs(m.pod_monitor(args)),
+            }
         )
-    return (
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
-        "scrape_configs:\n" + "".join(jobs)
-    )
+    interval = {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"}
+    return yaml.safe_dump({"global": interval, "scrape_configs": jobs}, sort_keys=False)
+
+
+def api(base_url: str, path: str, **params: str) -> Any:
+    """`data` of a Prometheus HTTP API call."""
+    url = f"{base_url}/api/v1/{path}?{urllib.parse.urlencode(params)}"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        body = json.load(response)
+    assert body["status"] == "success", body
+    return body["data"]
 
 
 def wait_until(predicate, timeout: float, what: str):
@@ -212,3 +284,35 @@ def test_no_traffic_and_unknown_series_are_no_data(prometheus, samples):
 
     assert metrics.sample("worker", Color.BLUE, WINDOW) == Sample(None, None)  # rate 0: NaN
     assert metrics.sample("nope", Color.GREEN, WINDOW) == Sample(None, None)  # no series
+
+
+def test_pod_monitor_relabelling_yields_service_colour_and_version(prometheus, samples):
+    series = api(prometheus, "query", query="up")["result"]
+
+    metrics = [one["metric"] for one in series]
+    labels = {
+        metric["job"]: {k: v for k, v in metric.items() if k not in ("job", "instance")}
+        for metric in metrics
+    }
+    assert labels == {
+        path.strip("/"): {
+            "__name__": "up",
+            "service": service,
+            "color": color,
+            "version": TAGS[service][color],
+        }
+        for path, (_, _, service, color) in TARGETS.items()
+    }
+    assert all("instance" in metric for metric in metrics)
+    assert all(one["value"][1] == "1" for one in series)
+
+
+def test_no_discovery_label_leaks_into_the_series(prometheus, samples):
+    names = api(prometheus, "labels")
+    targets = api(prometheus, "targets", state="active")["activeTargets"]
+
+    assert {"service", "color", "version"} <= set(names)
+    assert not [name for name in names if name.startswith("__meta")]
+    for target in targets:
+        assert "__meta_kubernetes_pod_label_app" in target["discoveredLabels"]
+        assert not [name for name in target["labels"] if name.startswith("__")]

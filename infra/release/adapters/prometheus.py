@@ -1,8 +1,9 @@
 """Metrics of one colour from the Prometheus HTTP API. All PromQL of the tool is here.
 
 Convention (docs/release.md, "PromQL"): applications expose `http_requests_total{code}` and the
-histogram `http_request_duration_seconds`; Prometheus attaches the pod labels `app` and
-`color` as the target labels `service` and `color`.
+histogram `http_request_duration_seconds`; the service's PodMonitor relabels the pod labels
+`app` and `color` to the target labels METRIC_SERVICE_LABEL and METRIC_COLOR_LABEL
+(components.bluegreen.args, the one home of those names).
 """
 
 import json
@@ -12,6 +13,7 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
+from components.bluegreen.args import METRIC_COLOR_LABEL, METRIC_SERVICE_LABEL
 from infra.release.actions import Sample
 from infra.release.model import Color
 
@@ -26,7 +28,7 @@ P95 = (
 
 
 def _selector(service: str, color: Color) -> str:
-    return f'service="{service}",color="{color}"'
+    return f'{METRIC_SERVICE_LABEL}="{service}",{METRIC_COLOR_LABEL}="{color}"'
 
 
 def _window(seconds: float) -> str:
