@@ -44,6 +44,14 @@ def service(**fields) -> dict:
     return {"platform:services": [{**SERVICE, **fields}]}
 
 
+def observability(**fields) -> dict:
+    return {"platform:observability": fields}
+
+
+def cluster_prod(**fields) -> dict:
+    return {"platform:cluster": {**minimum("prod")["platform:cluster"], **fields}}
+
+
 def resources(**fields) -> dict:
     return service(resources=fields)
 
@@ -142,6 +150,37 @@ MISTAKES = [
     ("dev", {"platform:costCenter": "cc-🚀"}, "platform:costCenter", "characters AWS tags refuse"),
     ("dev", {"platform:owner": "x" * 257}, "platform:owner", "at most 256"),
     ("dev", {"aws:region": "EU-WEST-1"}, "aws:region", "regions are lowercase"),
+    # -- observability
+    ("dev", observability(level="Full"), "platform:observability.level", "'basic', 'enhanced'"),
+    ("dev", observability(prometheusRetention="1.5d"), "platform:observability.prometheusRetention",
+     "whole numbers"),
+    ("dev", observability(prometheusRetention="3days"),
+     "platform:observability.prometheusRetention", "a Prometheus duration"),
+    ("dev", observability(prometheusStorageGib="50Gi"),
+     "platform:observability.prometheusStorageGib", "valid integer"),
+    ("dev", observability(level="enhanced"), "platform:observability",
+     "elasticsearchStorageGib: required at level 'enhanced'"),
+    ("dev", observability(slackCriticalChannel="alerts"),
+     "platform:observability.slackCriticalChannel", "a Slack channel such as"),
+    ("dev", observability(nodeGroup="monitoring"), "platform:observability.nodeGroup",
+     "is not one of cluster.nodeGroups"),
+    ("dev", observability(uiDomain="ops.example.com"), "platform:observability",
+     "set both"),
+    ("dev", observability(uiDomain="ops.example.com",
+                          uiCertificateArn="arn:aws:acm:us-east-1:123456789012:certificate/x"),
+     "platform:observability.uiCertificateArn", "the ALB is in eu-west-1"),
+    ("prod", observability(level="enhanced"), "platform:observability.level",
+     "not allowed in prod"),
+    ("prod", observability(logRetentionDays=7), "platform:observability.logRetentionDays",
+     "below prod's floor of 30"),
+    ("prod", cluster_prod(controllerReplicas=1), "platform:cluster.controllerReplicas",
+     "below prod's floor of 2"),
+    ("dev", cluster(controllerReplicas=0), "platform:cluster.controllerReplicas",
+     "greater than or equal to 1"),
+    ("dev", {"platform:slackWebhookUrl": "https://hooks.slack.com/services/T/B/X"},
+     "platform:slackWebhookUrl", "must be a secret"),
+    ("dev", {"platform:grafanaAdminPassword": "hunter2hunter2"},
+     "platform:grafanaAdminPassword", "pulumi config set --secret"),
     # -- the stack name itself
     ("dev_alice", {"platform:profile": "dev"}, "the stack name", "makes the database name invalid"),
     ("dev-feature-login-page", {"platform:profile": "dev"}, "the stack name",

@@ -14,8 +14,19 @@ SLACK_SECRET = "alertmanager-slack"
 SLACK_URL_KEY = "webhook-url"
 SLACK_URL_FILE = f"/etc/alertmanager/secrets/{SLACK_SECRET}/{SLACK_URL_KEY}"
 NULL = "null"
-# Labels an alert and its inhibited twin must share (absent labels count as equal).
-_SAME_TARGET = ["alertname", "namespace", "service", "instance", "persistentvolumeclaim"]
+# Labels an alert and its inhibited twin must share (absent labels count as equal, so every
+# label that tells two subjects apart must be listed: nodes, volumes, data-store dimensions).
+_SAME_TARGET = [
+    "alertname",
+    "namespace",
+    "service",
+    "instance",
+    "persistentvolumeclaim",
+    "dimension_DBInstanceIdentifier",
+    "dimension_CacheClusterId",
+    "dimension_Cluster_Name",
+    "dimension_Broker_ID",
+]
 _SAME_SUBJECT = [label for label in _SAME_TARGET if label != "alertname"]
 
 

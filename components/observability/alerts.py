@@ -98,6 +98,15 @@ def service_rules() -> list[dict]:
             f"95th percentile latency of {{{{ $labels.service }}}} is above {P95_SECONDS}s.",
         ),
         _alert(
+            "DeploymentUnavailable",
+            "kube_deployment_spec_replicas > 0 and kube_deployment_status_replicas_available == 0",
+            CRITICAL,
+            "5m",
+            "{{ $labels.namespace }}/{{ $labels.deployment }} has no available pod",
+            "The Deployment wants pods but none is ready: everything it serves is down (also "
+            "when no pod exists to be scraped).",
+        ),
+        _alert(
             "DeploymentFailed",
             'kube_deployment_status_condition{condition="Progressing",status="false"} == 1',
             CRITICAL,

@@ -57,6 +57,11 @@ JOBS: dict[str, list[tuple[str, list[str], bool]]] = {
 }
 
 
+# CloudWatch publishes ALB metrics per load balancer and again per zone (and target group):
+# keep the per-load-balancer series only, so sums do not count every request twice.
+DIMENSIONS = {"AWS/ApplicationELB": ["LoadBalancer"]}
+
+
 def iam_policy() -> dict:
     return {
         "Version": "2012-10-17",
@@ -88,6 +93,11 @@ def exporter_config(args: ObservabilityArgs) -> dict:
                 {"name": name, "statistics": statistics, **({"nilToZero": True} if zero else {})}
                 for name, statistics, zero in metrics
             ],
+            **(
+                {"dimensionNameRequirements": DIMENSIONS[namespace]}
+                if namespace in DIMENSIONS
+                else {}
+            ),
         }
         for namespace, metrics in JOBS.items()
     ]
