@@ -328,6 +328,14 @@ def validate(args: ObservabilityArgs) -> list[str]:
             )
         problems += [f"ui.alb: {p}" for p in alb_problems(args.ui.alb)]
         problems += [f"ui.domain {p}" for p in subdomain_problems(args.ui.domain)]
+    if not (
+        isinstance(args.alert_thresholds.aurora_connections, int)
+        and args.alert_thresholds.aurora_connections > 0
+    ):
+        problems.append(
+            f"alert_thresholds.aurora_connections {args.alert_thresholds.aurora_connections!r}:"
+            " a positive number of connections"
+        )
     names = list(args.namespaces.levels())
     if len(set(names)) != len(names):
         problems.append(f"namespaces {names}: each part needs its own namespace")
