@@ -1,16 +1,29 @@
 # Every target creates .venv on first use, so a fresh clone needs only python3 and make.
+# Dependencies come from the hashed lock files (make lock); uv installs them in seconds, plain
+# pip is the fallback when uv cannot be installed.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STACK  ?= dev
+LOCK   := requirements-dev.lock
+# Resolve for every platform (CI runners, laptops) from the oldest Python the project supports.
+COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+          --generate-hashes --quiet --custom-compile-command "make lock"
 
-.PHONY: plan plan-json test lint docs clean
+.PHONY: plan plan-json test lint docs lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): $(LOCK) requirements-uv.lock pyproject.toml
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@if $(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-uv.lock; then \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r $(LOCK) && \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e . ; \
+	else \
+	  echo "uv could not be installed: installing the lock with pip (about a minute)"; \
+	  $(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK) && \
+	  $(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . ; \
+	fi
 	touch $(STAMP)
 
 ## make plan STACK=dev   — what `pulumi up` would create, offline, under the mock engine
@@ -21,17 +34,25 @@ plan: $(STAMP)
 plan-json: $(STAMP)
 	$(BIN)/python -m infra.plan $(STACK) --json
 
-## make test — unit, component, whole-stack and validator tests
+## make test — unit, component, whole-stack, policy and validator tests
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check components infra tests
-	$(BIN)/ruff format --check components infra tests
+	$(BIN)/ruff check components infra policy tests
+	$(BIN)/ruff format --check components infra policy tests
 
 ## make docs — regenerate the sizing table in docs/sizing.md from the profiles
 docs: $(STAMP)
 	$(BIN)/python -m infra.sizing
+
+## make lock — re-resolve pyproject.toml's ranges into the hashed lock files (commit them)
+lock: $(STAMP)
+	$(COMPILE) -o requirements.lock
+	$(COMPILE) --extra dev -o $(LOCK)
+	sed -n 's/^\(uv==[^ ]*\).*/\1/p' $(LOCK) | $(BIN)/uv pip compile - --universal \
+	  --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock" \
+	  -o requirements-uv.lock
 
 clean:
 	rm -rf $(VENV) build *.egg-info

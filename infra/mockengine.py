@@ -46,6 +46,8 @@ class RecordedResource:
     secret_inputs: list[str] = field(default_factory=list)
     id: str = ""  # the id the (mock) cloud assigned
     dependencies: list[str] = field(default_factory=list)  # URNs it waits for (depends_on)
+    # input name -> URNs of the resources whose outputs that input was built from
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def parent_type(self) -> str:
@@ -365,6 +367,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     secret_inputs=sorted(k for k, v in inputs.items() if _is_secret(v)),
                     id=response.id,
                     dependencies=list(request.dependencies),
+                    property_dependencies={
+                        key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                    },
                 )
             )
         return response

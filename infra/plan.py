@@ -4,7 +4,9 @@
     python -m infra.plan prod --json    every resource (type, name, parent, inputs, protect)
 
 No cloud account and no Pulumi CLI are needed. Invalid config prints the validation errors and
-exits 2. Values AWS assigns at creation (ids, ARNs, endpoints) are mock placeholders.
+exits 2; a violated mandatory guardrail (infra/guardrails.py, the rules of the CrossGuard pack
+in policy/) exits 1 after printing the plan. Values AWS assigns at creation (ids, ARNs,
+endpoints) are mock placeholders.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from infra.cost import estimate
+from infra.guardrails import RULES, Violation, evaluate, from_recording
 from infra.mockengine import RecordedResource, Recording
 from infra.offline import plan
 from infra.settings import (
@@ -38,7 +41,28 @@ def component_of(recording: Recording, resource: RecordedResource) -> str:
     return f"{top.type.split(':')[-1]} {top.name!r}"
 
 
-def render_text(settings: Settings, recording: Recording) -> str:
+def render_policies(results: dict[str, list[Violation]]) -> list[str]:
+    """The guardrails section: every rule, and each violation under its rule."""
+    mandatory = {rule.name for rule in RULES if rule.mandatory}
+    lines = ["Policies (the CrossGuard pack's rules, evaluated offline)"]
+    for name, violations in results.items():
+        level = "mandatory" if name in mandatory else "advisory"
+        status = "ok" if not violations else f"{len(violations)} violation(s)"
+        lines.append(f"    {status:>16}  {name} ({level})")
+        lines += [f"                      - {v.message}" for v in violations]
+    failed = sum(len(v) for n, v in results.items() if n in mandatory)
+    lines.append(f"    {failed} mandatory violation(s)")
+    return lines
+
+
+def mandatory_violations(results: dict[str, list[Violation]]) -> int:
+    mandatory = {rule.name for rule in RULES if rule.mandatory}
+    return sum(len(v) for name, v in results.items() if name in mandatory)
+
+
+def render_text(
+    settings: Settings, recording: Recording, results: dict[str, list[Violation]]
+) -> str:
     groups: dict[str, Counter] = defaultdict(Counter)
     for resource in recording.resources:
         if resource.type.startswith("platform:") and not resource.parent_type.startswith(
@@ -66,6 +90,10 @@ def render_text(settings: Settings, recording: Recording) -> str:
     lines.append(f"    ${cost.total:>9,.2f}  total")
     if cost.unpriced:
         lines.append(f"    not priced (add to infra/cost.py): {', '.join(cost.unpriced)}")
+    lines += ["", *render_policies(results)]
+    warnings = settings.warnings()
+    if warnings:
+        lines += ["", "Warnings", *(f"    {w}" for w in warnings)]
     return "\n".join(lines)
 
 
@@ -82,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
+    results = evaluate(from_recording(recording))
     if args.json:
         document = {
             "stack": settings.stack,
@@ -91,11 +120,15 @@ def main(argv: list[str] | None = None) -> int:
                 k: ("[secret]" if k in recording.secret_outputs else v)
                 for k, v in recording.outputs.items()
             },
+            "policyViolations": {
+                name: [{"urn": v.urn, "message": v.message} for v in violations]
+                for name, violations in results.items()
+            },
         }
         print(json.dumps(document, indent=2, sort_keys=True, default=str))
     else:
-        print(render_text(settings, recording))
-    return 0
+        print(render_text(settings, recording, results))
+    return 1 if mandatory_violations(results) else 0
 
 
 if __name__ == "__main__":
