@@ -244,6 +244,7 @@ def _cluster_args(settings: Settings, network: Network, keys: Keys) -> ClusterAr
             for group_name, group in config.node_groups.items()
         ],
         protect=settings.protect,
+        controller_tags=settings.default_tags(),
     )
 
 

@@ -33,6 +33,7 @@ TEMPLATE_ONLY = {
     "jaeger": {
         "jaeger.resources",  # templates/jaeger/jaeger-deploy.yaml: with .Values.jaeger.resources
         "jaeger.podLabels",  # jaeger-deploy.yaml: toYaml .Values.jaeger.podLabels
+        "jaeger.strategy",  # jaeger-deploy.yaml: if .Values.jaeger.strategy (else Recreate)
         # values.yaml misspells it `topologySpreadContraints`; the template reads this one.
         "jaeger.topologySpreadConstraints",
     },

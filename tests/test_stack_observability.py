@@ -253,7 +253,10 @@ def test_every_observability_pod_is_hardened_where_the_chart_allows(recording):
         assert is_hardened_container(values["securityContext"])
         assert values["podSecurityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
     for kibana in recording.of_type(KIBANA):
-        assert kibana.inputs["spec"]["podTemplate"]["spec"]["securityContext"]["runAsNonRoot"]
+        # A pod context replaces ECK's defaults entirely: it must carry seccomp itself.
+        context = kibana.inputs["spec"]["podTemplate"]["spec"]["securityContext"]
+        assert context["runAsNonRoot"] is True
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}
 
 
 def test_no_password_or_webhook_is_ever_in_helm_values(recording):
@@ -325,6 +328,10 @@ def test_the_cloudwatch_exporter_reads_only_metrics_of_this_stack(recording, set
     for job in jobs:
         assert job["regions"] == [settings.region]
         assert {"key": "stack", "value": f"^{settings.stack}$"} in job["searchTags"]
+    # The ALBs are the load balancer controller's: they carry the stack's tags only because
+    # the controller is told to add them (else the ALB job would discover nothing).
+    controller = _values(recording, "aws-load-balancer-controller")
+    assert controller["defaultTags"] == settings.default_tags()
 
 
 def test_namespaces_deny_ingress_by_default(recording, env):

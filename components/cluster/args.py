@@ -160,6 +160,9 @@ class ClusterArgs:
             Turn off only if the cluster has no gp2 class.
         protect: prod: protect and retain the cluster, its log group and the namespaces, turn
             on EKS deletion protection and keep released gp3 volumes (`Retain`).
+        controller_tags: tags the load balancer controller puts on what it creates in AWS
+            (ALBs, target groups, security groups), which Pulumi's default tags never reach:
+            pass the stack's tags so cost allocation and tag-based discovery see them.
     """
 
     cluster_name: str
@@ -191,6 +194,7 @@ class ClusterArgs:
     egress: Sequence[pulumi.Resource] = ()
     demote_gp2: bool = True
     protect: bool = False
+    controller_tags: Mapping[str, str] = field(default_factory=dict)
 
     def resolved_addon_versions(self) -> dict[str, str]:
         if self.addon_versions is not None:

@@ -85,6 +85,7 @@ def controllers(
             # Service CREATE) would make any Service creation fail whenever the controller
             # has no ready pod: during install, upgrades and destroy.
             "enableServiceMutatorWebhook": False,
+            "defaultTags": dict(args.controller_tags),
         },
         depends_on,
     )

@@ -118,7 +118,9 @@ def values(args: ObservabilityArgs, role_arn: object) -> dict:
         },
         "extraArgs": {"scraping-interval": SCRAPE_SECONDS},
         "testConnection": False,
-        "serviceMonitor": {"enabled": True, "interval": f"{SCRAPE_SECONDS}s"},
+        # The exporter serves its cache; scraping it often costs no CloudWatch call and keeps
+        # a sample inside every 5-minute lookback even when one scrape is missed.
+        "serviceMonitor": {"enabled": True, "interval": "60s"},
         "podSecurityContext": pod_security_context(),
         "securityContext": container_security_context(),
         "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},

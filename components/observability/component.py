@@ -78,7 +78,13 @@ class Observability(pulumi.ComponentResource):
             for namespace, level in ns.levels().items()
         }
         secrets = [self._grafana_admin(), *self._slack()]
-        kps = self._release(KUBE_PROMETHEUS_STACK, ns.monitoring, prometheus.values(args), secrets)
+        # node-exporter goes to the agents namespace (namespaceOverride): wait for it too.
+        kps = self._release(
+            KUBE_PROMETHEUS_STACK,
+            ns.monitoring,
+            prometheus.values(args),
+            [*secrets, self.namespaces[ns.agents]],
+        )
         self.crds_ready: pulumi.Resource = kps
 
         rule = {

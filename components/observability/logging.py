@@ -84,7 +84,8 @@ def _replicas(args: ObservabilityArgs) -> int:
 def operator_values(args: ObservabilityArgs) -> dict:
     return {
         "installCRDs": True,
-        # Watch (and hold RBAC in practice for) the logging namespace only.
+        # Reconcile the logging namespace only (its RBAC stays cluster-wide: the chart needs
+        # cluster-scoped resources while the validating webhook is on).
         "managedNamespaces": [args.namespaces.logging],
         "telemetry": {"disabled": True},
         "config": {"caDir": CA_DIR},
@@ -173,8 +174,10 @@ def kibana(args: ObservabilityArgs) -> dict:
                 "requests": {"cpu": "200m", "memory": "1Gi"},
                 "limits": {"memory": "1Gi"},
             },
-            # ECK sets a non-zero user but not runAsNonRoot, which `restricted` requires.
-            "podTemplate": _pod_template(args, securityContext={"runAsNonRoot": True}),
+            # ECK's own pod defaults (seccomp, fsGroup) apply only when the template sets no
+            # securityContext, and they lack runAsNonRoot, which `restricted` requires: so the
+            # whole context is set here (1000 is the Kibana image's user).
+            "podTemplate": _pod_template(args, securityContext=pod_security_context(uid=1000)),
         },
     }
 

@@ -113,6 +113,9 @@ def jaeger_values(args: ObservabilityArgs) -> dict:
         "topologySpreadConstraints": zone_spread(labels, strict=False) if replicas > 1 else [],
         **scheduling(args.placement),
     }
+    if replicas > 1:
+        # The chart's default is Recreate: every config change would stop all replicas.
+        jaeger["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}}
     values: dict = {"userconfig": config, "jaeger": jaeger}
     if args.shape.trace_store == "elasticsearch":
         secret = "jaeger-elasticsearch"
