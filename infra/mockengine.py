@@ -304,6 +304,12 @@ def _random_id_outputs(name, resource_id, suffix, region, inputs):
     return {"hex": suffix[: 2 * length], "dec": str(int(suffix[: 2 * length], 16))}
 
 
+def _oidc_provider_outputs(name, resource_id, suffix, region, inputs):
+    # IAM names an OIDC provider after its URL (global: no region in the ARN).
+    host = str(inputs.get("url", name)).removeprefix("https://")
+    return {"arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}"}
+
+
 def _tls_key_outputs(name, resource_id, suffix, region, inputs):
     # Not a key: a recognisable placeholder (the cloud would generate the real one).
     return {
@@ -335,6 +341,7 @@ _TYPE_OUTPUTS: dict[str, Callable[..., dict[str, Any]]] = {
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template_outputs,
     "random:index/randomId:RandomId": _random_id_outputs,
     "tls:index/privateKey:PrivateKey": _tls_key_outputs,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider_outputs,
     "tls:index/selfSignedCert:SelfSignedCert": _tls_cert_outputs,
 }
 

@@ -1,0 +1,52 @@
+"""The one-time bootstrap of an AWS account for GitHub Actions (a Pulumi project of its own).
+
+    cd infra/bootstrap
+    pulumi stack init acme-prod-account
+    pulumi config set aws:region eu-west-1
+    pulumi config set bootstrap:repository acme/platform
+    pulumi config set --path 'bootstrap:environments[0]' prod
+    pulumi up
+
+Config (`bootstrap:` namespace): `repository` (owner/name), `environments` (the GitHub
+environments deploying into this account), optional `regions` (default: aws:region),
+`repositoryIds` ([owner id, repo id], for GitHub's immutable OIDC subject),
+`existingOidcProviderArn`, `stateBucket`, `secretsKeyArn`.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.github_oidc import GithubOidc, GithubOidcArgs
+
+
+def args_from_config(config: pulumi.Config, region: str) -> GithubOidcArgs:
+    ids = config.get_object("repositoryIds")
+    return GithubOidcArgs(
+        repository=config.require("repository"),
+        environments=list(config.require_object("environments")),
+        regions=list(config.get_object("regions") or [region]),
+        repository_ids=tuple(ids) if ids else None,
+        existing_provider_arn=config.get("existingOidcProviderArn"),
+        state_bucket=config.get("stateBucket"),
+        secrets_key_arn=config.get("secretsKeyArn"),
+    )
+
+
+def main() -> GithubOidc:
+    region = pulumi.Config("aws").require("region")
+    args = args_from_config(pulumi.Config("bootstrap"), region)
+    provider = aws.Provider(
+        "aws",
+        region=region,
+        default_tags={
+            "tags": {"project": "platform", "managed-by": "pulumi", "stack": pulumi.get_stack()}
+        },
+    )
+    oidc = GithubOidc("github", args, pulumi.ResourceOptions(providers={"aws": provider}))
+    pulumi.export("oidcProviderArn", oidc.provider_arn)
+    # Set each as the AWS_ROLE_ARN variable of the GitHub environment of the same name.
+    pulumi.export("deployRoleArns", oidc.deploy_role_arns)
+    pulumi.export("previewRoleArns", {f"preview-{k}": v for k, v in oidc.preview_role_arns.items()})
+    return oidc

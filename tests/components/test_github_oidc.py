@@ -1,0 +1,123 @@
+"""GitHub OIDC bootstrap: who may assume which role, and what the roles may do."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.github_oidc import (
+    GITHUB_ISSUER,
+    GithubOidcArgs,
+    deploy_policy,
+    subjects,
+    validate,
+)
+from infra import mockengine
+from infra.bootstrap.program import main
+from infra.mockengine import run_program
+
+CONFIG = {
+    "aws:region": "eu-west-1",
+    "bootstrap:repository": "acme/platform",
+    "bootstrap:environments": ["dev", "uat"],
+    "bootstrap:repositoryIds": [1234, 5678],
+    "bootstrap:stateBucket": "acme-pulumi-state",
+}
+ROLE = "aws:iam/role:Role"
+
+
+@pytest.fixture(scope="module")
+def recording():
+    return run_program(main, stack="acme-nonprod", config=CONFIG)
+
+
+def _trust(role) -> dict:
+    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    return statement
+
+
+def _roles(recording) -> dict[str, object]:
+    return {r.inputs["name"]: r for r in recording.of_type(ROLE)}
+
+
+def test_one_provider_for_github_with_the_sts_audience_and_no_thumbprint(recording):
+    (provider,) = recording.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert provider.inputs["url"] == f"https://{GITHUB_ISSUER}"
+    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+    assert "thumbprintLists" not in provider.inputs  # IAM trusts GitHub's CA itself
+
+
+def test_each_role_trusts_exactly_its_environment_in_both_subject_spellings(recording):
+    roles = _roles(recording)
+    assert set(roles) == {
+        "github-actions-dev-deploy", "github-actions-dev-preview",
+        "github-actions-uat-deploy", "github-actions-uat-preview",
+    }  # fmt: skip
+    for name, role in roles.items():
+        env = name.removeprefix("github-actions-").removesuffix("-deploy")
+        env = f"preview-{env.removesuffix('-preview')}" if name.endswith("-preview") else env
+        statement = _trust(role)
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Principal"]["Federated"].endswith(f"oidc-provider/{GITHUB_ISSUER}")
+        assert set(statement["Condition"]) == {"StringEquals"}  # no wildcards anywhere
+        assert statement["Condition"]["StringEquals"] == {
+            f"{GITHUB_ISSUER}:aud": "sts.amazonaws.com",
+            f"{GITHUB_ISSUER}:sub": [
+                f"repo:acme/platform:environment:{env}",
+                f"repo:acme@1234/platform@5678:environment:{env}",
+            ],
+        }
+
+
+def test_preview_roles_only_read_and_deploy_roles_stay_in_their_regions(recording):
+    attachments = recording.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert {a.inputs["policyArn"] for a in attachments} == {
+        "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    }
+    policies = {p.name: json.loads(p.inputs["policy"]) for p in recording.of_type(
+        "aws:iam/rolePolicy:RolePolicy")}  # fmt: skip
+    preview = policies["github-dev-preview-backend"]["Statement"]
+    assert [s["Action"] for s in preview] == [
+        ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"]
+    ]
+    deploy = {s["Sid"]: s for s in policies["github-dev-deploy"]["Statement"]}
+    region_guard = deploy["OnlyTheStacksRegions"]
+    assert region_guard["Effect"] == "Deny"
+    assert region_guard["Condition"] == {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}
+    assert "iam:CreateAccessKey" in deploy["NoLongLivedCredentials"]["Action"]
+    tamper = deploy["NoTamperingWithTheTrustItself"]
+    assert "iam:UpdateAssumeRolePolicy" in tamper["Action"]
+    assert "arn:*:iam::*:role/github-actions-*" in tamper["Resource"]
+    assert "s3:PutObject" in deploy["PulumiState"]["Action"]
+
+
+def test_the_legacy_subject_alone_without_repository_ids():
+    args = GithubOidcArgs(repository="acme/platform", environments=["prod"], regions=["eu-west-1"])
+    assert subjects(args, "prod") == ["repo:acme/platform:environment:prod"]
+    guard = deploy_policy(args, "arn:aws:iam::1:oidc-provider/x")["Statement"][1]
+    assert "iam:*" in guard["NotAction"]  # global services are not region-bound
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"repository": "https://github.com/acme/platform"}, "'owner/name'"),
+        ({"environments": "prod"}, "non-empty list"),
+        ({"environments": ["prod", "prod"]}, "each once"),
+        ({"environments": ["preview-prod"]}, "reserved for the preview roles"),
+        ({"regions": []}, "regions"),
+        ({"repository_ids": (0, 5)}, "positive"),
+        ({"max_session_seconds": 60}, "3600..43200"),
+        ({"role_prefix": "x" * 60}, "IAM's 64"),
+    ],
+)
+def test_bad_args_are_refused_before_anything_exists(changes, message):
+    base = dict(repository="acme/platform", environments=["prod"], regions=["eu-west-1"])
+    assert any(message in p for p in validate(GithubOidcArgs(**{**base, **changes})))
+
+
+def test_bad_config_registers_nothing_but_the_provider():
+    with pytest.raises(ValueError, match="'owner/name'"):
+        run_program(main, stack="x", config={**CONFIG, "bootstrap:repository": "platform"})
+    assert [r.type for r in mockengine.last_run.monitor.recorded] == ["pulumi:providers:aws"]
