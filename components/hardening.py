@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 SECCOMP_RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
+# Where a pod with a read-only root filesystem gets a writable emptyDir (a path inside the
+# container, not the host's shared temp directory).
+WRITABLE_TMP = "/tmp"  # nosec B108
 NOBODY = 65534  # the conventional unprivileged UID/GID for images that ship no user of their own
 
 

@@ -2,6 +2,8 @@
 
     python -m infra.plan dev            resources grouped by component, sizing table
     python -m infra.plan prod --json    every resource (type, name, parent, inputs, protect)
+    python -m infra.plan prod --manifests out/   also write each Kubernetes object as a file
+                                                 (for scanners such as checkov)
 
 No cloud account and no Pulumi CLI are needed. Invalid config prints the validation errors and
 exits 2; a violated mandatory guardrail (infra/guardrails.py, the rules of the CrossGuard pack
@@ -97,10 +99,43 @@ def render_text(
     return "\n".join(lines)
 
 
+def _integral(value):
+    """The engine's numbers are floats; Kubernetes fields are integers."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
+
+
+def write_manifests(recording: Recording, directory: Path) -> list[Path]:
+    """Each Kubernetes object (not Helm releases) as `<directory>/<kind>-<name>.json`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for resource in recording.resources:
+        group_version_kind = resource.type.removeprefix("kubernetes:")
+        if resource.type == group_version_kind or "helm.sh" in resource.type:
+            continue
+        api_group, version, kind = [*group_version_kind.replace("/", ":").split(":")][-3:]
+        api_version = version if api_group == "core" else f"{api_group}/{version}"
+        manifest = {"apiVersion": api_version, "kind": kind, **_integral(resource.inputs)}
+        for key in resource.secret_inputs:
+            manifest[key] = "[secret]"
+        path = directory / f"{kind.lower()}-{resource.name}.json"
+        path.write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str))
+        written.append(path)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make plan", description=__doc__.splitlines()[0])
     parser.add_argument("stack", help=f"stack name (profiles: {', '.join(ENVIRONMENTS)})")
     parser.add_argument("--json", action="store_true", help="print every resource as JSON")
+    parser.add_argument(
+        "--manifests", type=Path, help="write every Kubernetes object the stack creates here"
+    )
     parser.add_argument(
         "--project-dir", type=Path, default=PROJECT_ROOT, help="where Pulumi.<stack>.yaml lives"
     )
@@ -111,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     results = evaluate(from_recording(recording))
+    if args.manifests is not None:
+        write_manifests(recording, args.manifests)
     if args.json:
         document = {
             "stack": settings.stack,

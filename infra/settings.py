@@ -795,7 +795,8 @@ def read_stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
         known = sorted(p.name for p in root.glob("Pulumi.*.yaml"))
         raise SettingsError(stack, [f"{path.name} not found; stack files here: {', '.join(known)}"])
     try:
-        document = yaml.load(path.read_text(), Loader=_StrictLoader) or {}
+        # _StrictLoader is a SafeLoader (plus a duplicate-key check): no object construction.
+        document = yaml.load(path.read_text(), Loader=_StrictLoader) or {}  # nosec B506
     except yaml.YAMLError as exc:
         raise SettingsError(stack, [f"{path.name} is not valid YAML: {exc}"]) from None
     config = document.get("config") if isinstance(document, dict) else None

@@ -14,7 +14,11 @@ from typing import Any
 
 from components.alb import ALB, group_annotations
 from components.bluegreen.args import COLORS, POD_TO_METRIC_LABELS, BlueGreenServiceArgs
-from components.hardening import container_security_context, pod_security_context
+from components.hardening import (
+    WRITABLE_TMP,
+    container_security_context,
+    pod_security_context,
+)
 
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOST_KEY = "kubernetes.io/hostname"
@@ -140,7 +144,7 @@ def container(args: BlueGreenServiceArgs, color: str) -> dict:
         "livenessProbe": probe | {"periodSeconds": 10, "failureThreshold": 3},
         "readinessProbe": probe | {"periodSeconds": 5, "failureThreshold": 3},
         "securityContext": container_security_context(),
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [{"name": "tmp", "mountPath": WRITABLE_TMP}],
     }
     if args.env_config_map:
         spec["envFrom"] = [{"configMapRef": {"name": args.env_config_map}}]

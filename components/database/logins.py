@@ -30,14 +30,13 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.hardening import container_security_context, pod_security_context
+from components.hardening import WRITABLE_TMP, container_security_context, pod_security_context
 from components.iam import irsa_role
 
 # Pinned images (tags that exist on ECR Public; pull through NAT). psql's major must be at
 # least the server's (Aurora PostgreSQL 17); Debian's postgres image also has Perl's JSON::PP.
 POSTGRES_IMAGE = "public.ecr.aws/docker/library/postgres:17.6-bookworm"
 AWS_CLI_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.32.9"
-POSTGRES_UID = 999  # the `postgres` user of the official image
 SERVICE_ACCOUNT = "db-logins"
 SECRETS_DIR = "/run/db-admin"
 SCRIPTS_DIR = "/scripts"
@@ -82,7 +81,8 @@ def logins_sql(database: str, logins: Sequence[str]) -> str:
         lines += [
             "DO $$",
             "BEGIN",
-            f"  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '{login}') THEN",
+            # `login` passed login_problems (lowercase identifier): nothing to inject.
+            f"  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '{login}') THEN",  # nosec B608
             # No password: the login authenticates with IAM tokens only (rds_iam).
             f"    CREATE ROLE {ident} LOGIN;",
             "  END IF;",
@@ -206,14 +206,14 @@ def job_manifest(
     name: str, namespace: str, config_map: str, env: dict[str, Any], timeout_minutes: int
 ) -> dict:
     """The bootstrap Job (plain manifest, so it can be schema-checked without Pulumi)."""
-    tmp = {"name": "tmp", "mountPath": "/tmp"}
+    tmp = {"name": "tmp", "mountPath": WRITABLE_TMP}
     secrets = {"name": "admin-credentials", "mountPath": SECRETS_DIR}
     resources = {
         "requests": {"cpu": "50m", "memory": "64Mi"},
         "limits": {"memory": "256Mi"},
     }
     env_list = [{"name": key, "value": value} for key, value in env.items()]
-    env_list.append({"name": "HOME", "value": "/tmp"})  # the root filesystem is read-only
+    env_list.append({"name": "HOME", "value": WRITABLE_TMP})  # the root filesystem is read-only
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -229,7 +229,9 @@ def job_manifest(
                     # IRSA's token is projected by EKS's webhook; no Kubernetes API token.
                     "automountServiceAccountToken": False,
                     "restartPolicy": "Never",
-                    "securityContext": pod_security_context(POSTGRES_UID),
+                    # nobody (65534), which both images have: a high UID never matches an
+                    # account on the node.
+                    "securityContext": pod_security_context(),
                     "initContainers": [
                         {
                             "name": "fetch-credentials",

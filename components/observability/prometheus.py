@@ -20,7 +20,11 @@ Choices that are not the chart's defaults, and why:
 
 from __future__ import annotations
 
-from components.hardening import container_security_context, pod_security_context
+from components.hardening import (
+    WRITABLE_TMP,
+    container_security_context,
+    pod_security_context,
+)
 from components.observability import alertmanager
 from components.observability.args import ObservabilityArgs
 from components.observability.pods import TOLERATE_EVERYTHING, ZONE_KEY, scheduling, zone_spread
@@ -130,7 +134,7 @@ def grafana_values(args: ObservabilityArgs) -> dict:
         "securityContext": pod_security_context(uid=472),  # the image's grafana user
         "containerSecurityContext": container_security_context(),
         # Read-only root: Grafana still writes temporary files.
-        "extraEmptyDirMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "extraEmptyDirMounts": [{"name": "tmp", "mountPath": WRITABLE_TMP}],
         "resources": {"requests": {"cpu": "50m", "memory": "192Mi"}, "limits": {"memory": "512Mi"}},
         "sidecar": {
             "resources": {

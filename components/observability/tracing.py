@@ -32,6 +32,9 @@ COLLECTOR_RELEASE = OTEL_COLLECTOR.name
 JAEGER_UID = 10001  # the image's user
 ES_CA_DIR = "/etc/jaeger/es-ca"
 TRACE_INDEX_PREFIX = "jaeger"
+# Jaeger's receivers and health check must listen beyond localhost (the pod's own network
+# namespace; the Service and NetworkPolicy decide who reaches it).
+ALL_INTERFACES = "0.0.0.0"  # nosec B104
 
 
 def collector_endpoint(args: ObservabilityArgs) -> str:
@@ -74,22 +77,27 @@ def jaeger_config(args: ObservabilityArgs) -> dict:
                 "resource": {"service.name": "jaeger"},
                 "metrics": {
                     "level": "detailed",
+                    # Inside the pod: Prometheus scrapes it through the pod IP.
                     "readers": [
-                        {"pull": {"exporter": {"prometheus": {"host": "0.0.0.0", "port": 8888}}}}
+                        {
+                            "pull": {
+                                "exporter": {"prometheus": {"host": ALL_INTERFACES, "port": 8888}}
+                            }
+                        }
                     ],
                 },
             },
         },
         "extensions": {
-            "healthcheckv2": {"use_v2": True, "http": {"endpoint": "0.0.0.0:13133"}},
+            "healthcheckv2": {"use_v2": True, "http": {"endpoint": f"{ALL_INTERFACES}:13133"}},
             "jaeger_query": {"storage": {"traces": "primary_store"}},
             "jaeger_storage": {"backends": {"primary_store": _storage_backend(args)}},
         },
         "receivers": {
             "otlp": {
                 "protocols": {
-                    "grpc": {"endpoint": "0.0.0.0:4317"},
-                    "http": {"endpoint": "0.0.0.0:4318"},
+                    "grpc": {"endpoint": f"{ALL_INTERFACES}:4317"},
+                    "http": {"endpoint": f"{ALL_INTERFACES}:4318"},
                 }
             }
         },

@@ -18,6 +18,8 @@ class HttpSmoke:
     def __init__(
         self, namespace: str, url_template: str = DEFAULT_PREVIEW_URL, timeout: float = 10.0
     ) -> None:
+        if not url_template.startswith(("http://", "https://")):
+            raise ValueError(f"preview URL {url_template!r}: http:// or https:// only")
         self._namespace = namespace
         self._template = url_template
         self._timeout = timeout
@@ -34,7 +36,8 @@ class HttpSmoke:
         url = self.url(service)
         request = urllib.request.Request(url, headers={"User-Agent": "infra-release-smoke"})
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+            # The scheme is http(s), checked in __init__ (no file:// or custom handlers).
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:  # nosec B310
                 status = response.status
         except urllib.error.HTTPError as error:
             return Check(False, f"GET {url} -> HTTP {error.code}")

@@ -49,6 +49,8 @@ class PrometheusMetrics:
     """`Metrics` port: instant queries against `<base_url>/api/v1/query`."""
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"Prometheus URL {base_url!r}: http:// or https:// only")
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
 
@@ -62,7 +64,8 @@ class PrometheusMetrics:
     def query(self, promql: str) -> float | None:
         """Run an instant query that yields at most one value."""
         url = f"{self._base_url}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"
-        with urllib.request.urlopen(url, timeout=self._timeout) as response:
+        # The scheme is http(s), checked in __init__ (no file:// or custom handlers).
+        with urllib.request.urlopen(url, timeout=self._timeout) as response:  # nosec B310
             body = json.load(response)
         if body.get("status") != "success":
             raise RuntimeError(f"Prometheus query failed: {body.get('error')}: {promql}")
