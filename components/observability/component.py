@@ -22,20 +22,18 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pulumi_tls as tls
 
+import components.observability.alertmanager as alertmanager
+import components.observability.alerts as alerts
+import components.observability.cloudwatch as cloudwatch
+import components.observability.dashboards as dashboards
+import components.observability.logging as logging
+import components.observability.network as network
+import components.observability.prometheus as prometheus
+import components.observability.tracing as tracing
+import components.observability.ui as ui
 from components.iam import irsa_role
 from components.kubernetes_objects import register
 from components.kubernetes_rules import pod_security_labels
-from components.observability import (
-    alertmanager,
-    alerts,
-    cloudwatch,
-    dashboards,
-    logging,
-    network,
-    prometheus,
-    tracing,
-    ui,
-)
 from components.observability.args import ObservabilityArgs, validate
 from components.observability.versions import (
     CLOUDWATCH_EXPORTER,

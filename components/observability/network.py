@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from components.observability import logging, tracing
+import components.observability.logging as logging
+import components.observability.tracing as tracing
 from components.observability.args import ObservabilityArgs
 
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"

@@ -20,12 +20,12 @@ Choices that are not the chart's defaults, and why:
 
 from __future__ import annotations
 
+import components.observability.alertmanager as alertmanager
 from components.hardening import (
     WRITABLE_TMP,
     container_security_context,
     pod_security_context,
 )
-from components.observability import alertmanager
 from components.observability.args import ObservabilityArgs
 from components.observability.pods import TOLERATE_EVERYTHING, ZONE_KEY, scheduling, zone_spread
 from components.observability.versions import KUBE_PROMETHEUS_STACK

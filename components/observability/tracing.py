@@ -15,8 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+import components.observability.logging as logging
 from components.hardening import container_security_context, pod_security_context
-from components.observability import logging
 from components.observability.args import ObservabilityArgs
 from components.observability.pods import scheduling, zone_spread
 from components.observability.versions import (

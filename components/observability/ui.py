@@ -8,8 +8,10 @@ Without `ObservabilityArgs.ui` there is no Ingress at all: `kubectl port-forward
 
 from __future__ import annotations
 
+import components.observability.logging as logging
+import components.observability.prometheus as prometheus
+import components.observability.tracing as tracing
 from components.alb import ALB, group_annotations
-from components.observability import logging, prometheus, tracing
 from components.observability.args import ObservabilityArgs
 
 UI_ORDER = 500  # host rules, after the services' (100), before any catch-all (1000)
