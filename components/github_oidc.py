@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import STS_AUDIENCE, web_identity_trust_policy
+
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
-AUDIENCE = "sts.amazonaws.com"
 PREVIEW_PREFIX = "preview-"
 READ_ONLY_POLICY = "ReadOnlyAccess"  # AWS managed: no data reads such as GetSecretValue
 # Services the platform's stacks create and change (the deploy role's scope).
@@ -117,23 +118,8 @@ def subjects(args: GithubOidcArgs, environment: str) -> list[str]:
 
 
 def trust_policy(provider_arn: str, subs: Sequence[str]) -> dict:
-    """Exact subjects only (StringEquals; a list is an OR), for the STS audience."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Federated": provider_arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{GITHUB_ISSUER}:aud": AUDIENCE,
-                        f"{GITHUB_ISSUER}:sub": list(subs),
-                    }
-                },
-            }
-        ],
-    }
+    """Exact subjects only (a list is an OR), for the STS audience."""
+    return web_identity_trust_policy(provider_arn, GITHUB_ISSUER, subs)
 
 
 def deploy_policy(args: GithubOidcArgs, provider_arn: str) -> dict:
@@ -250,7 +236,7 @@ class GithubOidc(pulumi.ComponentResource):
             provider = aws.iam.OpenIdConnectProvider(
                 f"{name}-github",
                 url=f"https://{GITHUB_ISSUER}",
-                client_id_lists=[AUDIENCE],
+                client_id_lists=[STS_AUDIENCE],
                 opts=child,
             )
             self.provider_arn = provider.arn

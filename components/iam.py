@@ -73,8 +73,14 @@ def service_role(
     return role, attachments
 
 
-def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_account: str) -> dict:
-    """IRSA trust: exactly one service account may assume the role, for the STS audience."""
+STS_AUDIENCE = "sts.amazonaws.com"
+
+
+def web_identity_trust_policy(
+    provider_arn: str, issuer: str, subjects: str | Sequence[str]
+) -> dict:
+    """Trust for an OIDC identity provider: only these exact subjects (StringEquals; a list is
+    an OR, and no wildcard can match anyone else), only for the STS audience."""
     issuer = issuer.removeprefix("https://")
     return {
         "Version": "2012-10-17",
@@ -85,13 +91,19 @@ def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_ac
                 "Action": "sts:AssumeRoleWithWebIdentity",
                 "Condition": {
                     "StringEquals": {
-                        f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                        f"{issuer}:aud": "sts.amazonaws.com",
+                        f"{issuer}:sub": subjects if isinstance(subjects, str) else list(subjects),
+                        f"{issuer}:aud": STS_AUDIENCE,
                     }
                 },
             }
         ],
     }
+
+
+def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_account: str) -> dict:
+    """IRSA trust: exactly one service account may assume the role, for the STS audience."""
+    subject = f"system:serviceaccount:{namespace}:{service_account}"
+    return web_identity_trust_policy(provider_arn, issuer, subject)
 
 
 @dataclass(frozen=True)

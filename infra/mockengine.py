@@ -389,6 +389,29 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+def integral(value: Any) -> Any:
+    """The engine's wire format has only doubles; Kubernetes wants integers as integers."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    return value
+
+
+def kubernetes_manifest(resource: RecordedResource) -> dict[str, Any] | None:
+    """A recorded Kubernetes object as kubectl would send it (None for anything else:
+    other providers, Helm releases, providers themselves)."""
+    if not resource.type.startswith("kubernetes:") or "helm.sh" in resource.type:
+        return None
+    _, group_version, kind = resource.type.split(":")
+    group, version = group_version.split("/")
+    inputs = {k: v for k, v in resource.inputs.items() if not k.startswith("__")}
+    api_version = version if group == "core" else group_version
+    return {"apiVersion": api_version, "kind": kind, **integral(inputs)}
+
+
 def _is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
 

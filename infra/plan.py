@@ -21,7 +21,7 @@ from pathlib import Path
 
 from infra.cost import estimate
 from infra.guardrails import RULES, Violation, evaluate, from_recording
-from infra.mockengine import RecordedResource, Recording
+from infra.mockengine import RecordedResource, Recording, kubernetes_manifest
 from infra.offline import plan
 from infra.settings import (
     ENVIRONMENTS,
@@ -99,28 +99,15 @@ def render_text(
     return "\n".join(lines)
 
 
-def _integral(value):
-    """The engine's numbers are floats; Kubernetes fields are integers."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _integral(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_integral(v) for v in value]
-    return value
-
-
 def write_manifests(recording: Recording, directory: Path) -> list[Path]:
     """Each Kubernetes object (not Helm releases) as `<directory>/<kind>-<name>.json`."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for resource in recording.resources:
-        group_version_kind = resource.type.removeprefix("kubernetes:")
-        if resource.type == group_version_kind or "helm.sh" in resource.type:
+        manifest = kubernetes_manifest(resource)
+        if manifest is None:
             continue
-        api_group, version, kind = [*group_version_kind.replace("/", ":").split(":")][-3:]
-        api_version = version if api_group == "core" else f"{api_group}/{version}"
-        manifest = {"apiVersion": api_version, "kind": kind, **_integral(resource.inputs)}
+        kind = manifest["kind"]
         for key in resource.secret_inputs:
             manifest[key] = "[secret]"
         path = directory / f"{kind.lower()}-{resource.name}.json"

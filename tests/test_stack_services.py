@@ -15,7 +15,7 @@ import pytest
 from kubernetes_validate.utils import ValidationError
 
 from components.hardening import is_hardened_pod
-from infra.mockengine import RecordedResource, Recording
+from infra.mockengine import RecordedResource, Recording, kubernetes_manifest
 from infra.offline import plan
 from infra.settings import ServiceSettings, read_stack_config
 from tests.conftest import planned
@@ -211,20 +211,11 @@ def _api_version(resource: RecordedResource) -> tuple[str, str, str]:
     return group, (version if group == "core" else group_version), kind
 
 
-def _integral(value: Any) -> Any:
-    """The engine's wire format has only doubles; the schema wants integers as integers."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _integral(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_integral(v) for v in value]
-    return value
-
-
 def _manifest(resource: RecordedResource) -> dict[str, Any]:
     """The object as kubectl would send it: the recorded inputs minus Pulumi-only keys."""
-    return _integral({k: v for k, v in resource.inputs.items() if not k.startswith("__")})
+    manifest = kubernetes_manifest(resource)
+    assert manifest is not None, resource.type
+    return manifest
 
 
 def _schema_objects(recording: Recording) -> list[RecordedResource]:
