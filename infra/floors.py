@@ -9,10 +9,11 @@ whatever profile or key set it. Opt-outs the docs call "dev only" are refused ou
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from components.observability.args import duration_seconds
 from infra.profiles import PROFILES
 
 PROTECTED_ENVIRONMENT = "prod"
@@ -24,12 +25,14 @@ class Floor:
     """`path` (config spelling; `*` for every entry of a map or list) must be `op` its floor.
 
     `op` is ">=" (a number may only go up) or "==" (a switch that must stay as it is). The
-    floor is `value` when given, else the prod profile's value at `path`.
+    floor is `value` when given, else the prod profile's value at `path`. `measure` turns a
+    value that is not a number (a duration such as "30d") into one before comparing.
     """
 
     path: str
     op: str
     value: Any = _MISSING
+    measure: Callable[[Any], float] | None = None
 
     def floor(self) -> Any:
         if self.value is not _MISSING:
@@ -69,6 +72,7 @@ FLOORS = (
     Floor("app.zoneSpreadStrict", "=="),
     Floor("cluster.controllerReplicas", ">="),
     Floor("observability.level", "=="),
+    Floor("observability.prometheusRetention", ">=", measure=duration_seconds),
     Floor("observability.prometheusStorageGib", ">="),
     Floor("observability.elasticsearchStorageGib", ">="),
     Floor("observability.logRetentionDays", ">="),
@@ -90,7 +94,7 @@ def floor_problems(environment: str, config: dict[str, Any]) -> list[str]:
         for floor in FLOORS:
             want = floor.floor()
             for key, value in _values(config, floor.path.split(".")):
-                if _holds(value, floor.op, want):
+                if _holds(value, floor.op, want, floor.measure):
                     continue
                 if floor.op == ">=":
                     problems.append(
@@ -115,9 +119,11 @@ def _shown(value: Any) -> str:
     return json.dumps(value)
 
 
-def _holds(value: Any, op: str, want: Any) -> bool:
+def _holds(value: Any, op: str, want: Any, measure: Callable[[Any], float] | None) -> bool:
     if op == ">=":
-        return value is not None and value >= want
+        if value is None:
+            return False
+        return measure(value) >= measure(want) if measure else value >= want
     return value == want
 
 

@@ -173,6 +173,8 @@ MISTAKES = [
      "not allowed in prod"),
     ("prod", observability(logRetentionDays=7), "platform:observability.logRetentionDays",
      "below prod's floor of 30"),
+    ("prod", observability(prometheusRetention="72h"),
+     "platform:observability.prometheusRetention", "below prod's floor of \"30d\""),
     ("prod", cluster_prod(controllerReplicas=1), "platform:cluster.controllerReplicas",
      "below prod's floor of 2"),
     ("dev", cluster(controllerReplicas=0), "platform:cluster.controllerReplicas",

@@ -271,6 +271,16 @@ def duration_problems(value: object) -> list[str]:
     ]
 
 
+_UNIT_SECONDS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60}
+
+
+def duration_seconds(value: str) -> int:
+    """A valid Prometheus duration ('30d', '1w2d') in seconds (for comparing retentions)."""
+    return sum(
+        int(amount) * _UNIT_SECONDS[unit] for amount, unit in re.findall(r"(\d+)([ywdhm])", value)
+    )
+
+
 def storage_problems(value: object) -> list[str]:
     low, high = STORAGE_GIB
     if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
