@@ -111,13 +111,17 @@ def _key(labels: dict) -> tuple[str, str, str]:
 
 def test_inhibition_silences_the_same_subject_only(alertmanager_url):
     _call(f"{alertmanager_url}/api/v2/alerts", [{"labels": a} for a in ALERTS])
-    deadline = time.monotonic() + 10
-    while True:
+    # Alertmanager lists an alert as soon as it is received and marks it suppressed only once
+    # its inhibitor has been processed (asynchronously): poll until the states stop changing
+    # for a moment, or the deadline passes (then the assertions below report what is wrong).
+    deadline, stable, previous = time.monotonic() + 15, 0, None
+    while time.monotonic() < deadline and stable < 5:
         listed = _call(f"{alertmanager_url}/api/v2/alerts")
-        if len(listed) == len(ALERTS) or time.monotonic() > deadline:
-            break
+        states = {_key(a["labels"]): a["status"]["state"] for a in listed}
+        complete = len(listed) == len(ALERTS) and "unprocessed" not in states.values()
+        stable = stable + 1 if complete and states == previous else 0
+        previous = states
         time.sleep(0.2)
-    states = {_key(a["labels"]): a["status"]["state"] for a in listed}
     assert len(states) == len(ALERTS)
     assert {key for key, state in states.items() if state == "suppressed"} == SUPPRESSED
     assert {key for key, state in states.items() if state == "active"} == (
