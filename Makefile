@@ -28,11 +28,11 @@ $(STAMP): $(LOCK) requirements-uv.lock pyproject.toml
 
 ## make plan STACK=dev   — what `pulumi up` would create, offline, under the mock engine
 plan: $(STAMP)
-	$(BIN)/python -m infra.plan $(STACK)
+	$(BIN)/python -m infra.offline.plan $(STACK)
 
 ## make plan-json STACK=dev — every resource as JSON, for tooling
 plan-json: $(STAMP)
-	$(BIN)/python -m infra.plan $(STACK) --json
+	$(BIN)/python -m infra.offline.plan $(STACK) --json
 
 ## make test — unit, component, whole-stack, policy and validator tests
 test: $(STAMP)
@@ -44,7 +44,7 @@ lint: $(STAMP)
 
 ## make docs — regenerate the sizing table in docs/sizing.md from the profiles
 docs: $(STAMP)
-	$(BIN)/python -m infra.sizing
+	$(BIN)/python -m infra.offline.sizing
 
 ## make lock — re-resolve pyproject.toml's ranges into the hashed lock files (commit them)
 lock: $(STAMP)

@@ -1,6 +1,6 @@
 """Pulumi entry point (`main: infra/` in Pulumi.yaml): settings in, resources out."""
 
-from infra.settings import from_pulumi
+from infra.config import from_pulumi
 from infra.stack import build
 
 build(from_pulumi())

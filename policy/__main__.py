@@ -3,12 +3,12 @@
 The rules are `infra.guardrails.RULES` (the same ones `make plan` evaluates offline); the
 pack runs in the program's own environment (PulumiPolicy.yaml: virtualenv ../.venv), where
 the project and pulumi-policy are installed from the lock. Importing this module starts the
-policy server and blocks, so tests import `infra.guardrails_pack` instead.
+policy server and blocks, so tests import `infra.guardrails.pack` instead.
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from infra.guardrails_pack import PACK_NAME, policies
+from infra.guardrails.pack import PACK_NAME, policies
 
 PolicyPack(
     name=PACK_NAME,

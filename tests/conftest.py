@@ -6,9 +6,9 @@ from functools import cache
 
 import pytest
 
-from infra.mockengine import Recording
-from infra.offline import plan
-from infra.settings import ENVIRONMENTS, Settings, read_stack_config
+from infra.config import ENVIRONMENTS, Settings, read_stack_config
+from infra.offline.mockengine import Recording
+from infra.offline.run import plan
 
 
 @cache

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from infra.mockengine import last_run, run_program
-from infra.settings import SettingsError, from_pulumi
+from infra.config import SettingsError, from_pulumi
+from infra.offline.mockengine import last_run, run_program
 from infra.stack import build
 
 # The least a dev/uat stack must say: its region and who may reach the public API endpoint.

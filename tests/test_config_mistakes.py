@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.plan import main
+from infra.offline.plan import main
 from tests.helpers import minimum, rejected
 
 ADMIN = ["arn:aws:iam::123456789012:role/admin"]

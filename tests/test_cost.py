@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.cost import HOURLY, HOURS_PER_MONTH, SPOT_FRACTION, estimate
-from infra.mockengine import RecordedResource, Recording
+from infra.offline.cost import HOURLY, HOURS_PER_MONTH, SPOT_FRACTION, estimate
+from infra.offline.mockengine import RecordedResource, Recording
 from tests.conftest import planned
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infra.sizing import MARK_BEGIN, MARK_END, committed_table
+from infra.offline.sizing import MARK_BEGIN, MARK_END, committed_table
 
 ROOT = Path(__file__).resolve().parent.parent
 

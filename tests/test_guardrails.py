@@ -14,8 +14,9 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from infra import guardrails_pack, plan
 from infra.guardrails import RULES, Resource, Stack, Violation, evaluate, from_recording
+from infra.guardrails import pack as guardrails_pack
+from infra.offline import plan
 from tests.conftest import planned
 
 PROVIDER_URN = "urn:pulumi:prod::platform::pulumi:providers:aws::aws"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from infra.mockengine import run_program
+from infra.offline.mockengine import run_program
 
 
 class Holder(pulumi.ComponentResource):

@@ -23,22 +23,23 @@ from components.database.args import DatabaseArgs
 from components.storage import BucketsArgs
 from components.streaming import StreamingArgs
 from components.topics import TopicSpec
-from infra import settings as s
-from infra.profiles import PROFILES
+from infra.config import cluster, data_stores, fields, foundation, services
+from infra.config.model import Settings
+from infra.config.profiles import PROFILES
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # settings model -> the Args class its values become, and fields named differently there.
 MAPPED = {
-    s.NodeGroupSettings: (NodeGroupSpec, {}),
-    s.ClusterSettings: (ClusterArgs, {"version": "kubernetes_version"}),
-    s.DatabaseSettings: (DatabaseArgs, {}),
-    s.CacheSettings: (CacheArgs, {}),
-    s.StreamingSettings: (StreamingArgs, {"broker_instance_type": "instance_type"}),
-    s.StorageSettings: (BucketsArgs, {}),
-    s.ServiceSettings: (BlueGreenServiceArgs, {"name": "service_name"}),
-    s.ServiceResources: (ContainerResources, {}),
-    s.TopicSettings: (TopicSpec, {}),
+    cluster.NodeGroupSettings: (NodeGroupSpec, {}),
+    cluster.ClusterSettings: (ClusterArgs, {"version": "kubernetes_version"}),
+    data_stores.DatabaseSettings: (DatabaseArgs, {}),
+    data_stores.CacheSettings: (CacheArgs, {}),
+    data_stores.StreamingSettings: (StreamingArgs, {"broker_instance_type": "instance_type"}),
+    foundation.StorageSettings: (BucketsArgs, {}),
+    services.ServiceSettings: (BlueGreenServiceArgs, {"name": "service_name"}),
+    services.ServiceResources: (ContainerResources, {}),
+    services.TopicSettings: (TopicSpec, {}),
 }
 
 
@@ -88,13 +89,15 @@ def _plain(value):
 
 
 def test_the_defaults_that_once_drifted_are_one_value_each():
-    assert s.NodeGroupSettings.model_fields["disk_size_gib"].default == 40
+    assert cluster.NodeGroupSettings.model_fields["disk_size_gib"].default == 40
     assert NodeGroupSpec(name="x", instance_types=["t3.large"]).disk_size_gib == 40
-    assert s.StreamingSettings.model_fields["storage_target_utilization"].default == 70
+    assert data_stores.StreamingSettings.model_fields["storage_target_utilization"].default == 70
     assert StreamingArgs.__dataclass_fields__["storage_target_utilization"].default == 70
     # Aurora capacity differs by environment: the profile names it, settings has no default.
-    assert s.DatabaseSettings.model_fields["max_capacity"].default is None
-    levels = typing.get_args(s.StreamingSettings.model_fields["enhanced_monitoring"].annotation)
+    assert data_stores.DatabaseSettings.model_fields["max_capacity"].default is None
+    levels = typing.get_args(
+        data_stores.StreamingSettings.model_fields["enhanced_monitoring"].annotation
+    )
     assert set(levels) == set(streaming.MONITORING_LEVELS)
 
 
@@ -120,7 +123,7 @@ def test_values_that_differ_by_environment_have_no_settings_default():
 
 
 def _field_of(key: str):
-    model = s.Settings
+    model = Settings
     parts = key.split(".")
     for index, part in enumerate(parts):
         match = next(((n, f) for n, f in model.model_fields.items() if part in (n, f.alias)), None)
@@ -130,7 +133,7 @@ def _field_of(key: str):
         if index == len(parts) - 1:
             return model, name
         inner = [a for a in typing.get_args(field.annotation) or (field.annotation,)]
-        nested = [a for a in inner if isinstance(a, type) and issubclass(a, s._Model)]
+        nested = [a for a in inner if isinstance(a, type) and issubclass(a, fields.ConfigModel)]
         if not nested:
             return None, None
         model = nested[0]
@@ -140,9 +143,12 @@ def _field_of(key: str):
 def test_settings_names_no_literal_range_or_pattern_of_its_own():
     """Rules come from the components: settings has no regex and no numeric bound literals
     besides the generic ones (0, 1, 100 percent, 65535 ports)."""
-    tree = ast.parse((ROOT / "infra" / "settings.py").read_text())
+    sections = sorted((ROOT / "infra" / "config").glob("*.py"))
+    assert len(sections) > 5
+    trees = [ast.parse(path.read_text()) for path in sections if path.stem != "profiles"]
     patterns = [
         node
+        for tree in trees
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("compile", "fullmatch")
@@ -150,6 +156,7 @@ def test_settings_names_no_literal_range_or_pattern_of_its_own():
     assert patterns == []
     bounds = {
         kw.value.value
+        for tree in trees
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Field"
         for kw in node.keywords

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from infra.plan import main
-from infra.profiles import PROFILES
+from infra.config.profiles import PROFILES
+from infra.offline.plan import main
 
 
 def test_plan_groups_resources_by_component_and_prints_the_sizing_table(capsys):

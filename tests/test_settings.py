@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.settings import SettingsError, deep_merge, load_settings
+from infra.config import SettingsError, deep_merge, load_settings
 from tests.helpers import PROD_MINIMUM, REGION, rejected
 
 

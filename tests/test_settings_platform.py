@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.settings import load_settings
+from infra.config import load_settings
 from tests.helpers import REGION, rejected
 
 

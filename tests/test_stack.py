@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from infra.mockengine import RecordedResource, Recording, urn_type
-from infra.settings import LOG_RETENTION_DAYS
+from components.logs import LOG_RETENTION_DAYS
+from infra.offline.mockengine import RecordedResource, Recording, urn_type
 
 BUCKET = "aws:s3/bucket:Bucket"
 REQUIRED_TAGS = {"project", "environment", "owner", "cost-center", "managed-by"}
@@ -323,7 +323,7 @@ def test_every_service_role_trust_carries_the_confused_deputy_guard(recording):
     """Every role an AWS service assumes names this account as the source, except for the
     services that send no source account (iam.NO_SOURCE_ACCOUNT_CONTEXT)."""
     from components.iam import NO_SOURCE_ACCOUNT_CONTEXT
-    from infra.mockengine import ACCOUNT_ID
+    from infra.offline.mockengine import ACCOUNT_ID
 
     service_roles = []
     for role in recording.of_type("aws:iam/role:Role"):

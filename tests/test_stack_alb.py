@@ -14,9 +14,9 @@ from functools import cache
 import pytest
 
 from components.alb import ALB, CATCH_ALL_ORDER
-from infra.mockengine import Recording
-from infra.offline import plan
-from infra.settings import Settings, read_stack_config
+from infra.config import Settings, read_stack_config
+from infra.offline.mockengine import Recording
+from infra.offline.run import plan
 from tests.helpers import rejected
 
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"

@@ -15,7 +15,7 @@ from pulumi.runtime import MockResourceArgs
 from components.cluster.versions import ADDON_VERSIONS, CHART_SECURITY_CONTEXT_KEYS
 from components.hardening import is_hardened_pod
 from components.observability import Namespaces
-from infra.mockengine import PlatformMocks, RecordedResource, Recording
+from infra.offline.mockengine import PlatformMocks, RecordedResource, Recording
 from tests.helpers import strings_in
 
 EKS = "eks:index:Cluster"

@@ -12,7 +12,7 @@ import re
 from pulumi.runtime import MockResourceArgs
 
 from components.streaming import SASL_IAM_PORT
-from infra.mockengine import PlatformMocks, RecordedResource, Recording
+from infra.offline.mockengine import PlatformMocks, RecordedResource, Recording
 from tests.helpers import strings_in
 
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
@@ -445,8 +445,8 @@ def test_application_roles_name_every_resource_they_touch(recording):
 
 def test_adding_an_az_to_the_vpc_leaves_the_msk_brokers_where_they_are():
     """clientSubnets is force-new: a VPC growing from 2 to 3 AZs must not move the brokers."""
-    from infra.offline import plan
-    from infra.settings import read_stack_config
+    from infra.config import read_stack_config
+    from infra.offline.run import plan
 
     config = read_stack_config("uat")
     grown = {**config, "platform:network": {"azCount": 3}}

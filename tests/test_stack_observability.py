@@ -14,9 +14,9 @@ from functools import cache
 import pytest
 
 from components.hardening import is_hardened_container, is_hardened_pod
-from infra.mockengine import RecordedResource, Recording
-from infra.offline import plan
-from infra.settings import read_stack_config
+from infra.config import read_stack_config
+from infra.offline.mockengine import RecordedResource, Recording
+from infra.offline.run import plan
 from tests import crd_schemas
 from tests.helpers import rejected, strings_in
 

@@ -15,9 +15,10 @@ import pytest
 from kubernetes_validate.utils import ValidationError
 
 from components.hardening import is_hardened_pod
-from infra.mockengine import RecordedResource, Recording, kubernetes_manifest
-from infra.offline import plan
-from infra.settings import ServiceSettings, read_stack_config
+from infra.config import read_stack_config
+from infra.config.services import ServiceSettings
+from infra.offline.mockengine import RecordedResource, Recording, kubernetes_manifest
+from infra.offline.run import plan
 from tests.conftest import planned
 
 BLUE_GREEN = "platform:bluegreen:BlueGreenService"

@@ -295,7 +295,18 @@ def default_max_connections(memory_gib: float) -> int:
     return min(int(memory_gib * 2**30 // _BYTES_PER_CONNECTION), _MAX_CONNECTIONS_CAP)
 
 
+# max_connections of the smallest Aurora writer the profiles use: the conservative stand-in
+# when the class is outside the memory rule above.
+CONSERVATIVE_MAX_CONNECTIONS = 450
+
+
 def max_connections(serverless: bool, max_capacity: float, instance_class: str) -> int | None:
     """The default max_connections of the writer, or None when its memory is not known."""
     memory = max_capacity * _GIB_PER_ACU if serverless else instance_memory_gib(instance_class)
     return None if memory is None else default_max_connections(memory)
+
+
+def writer_max_connections(serverless: bool, max_capacity: float, instance_class: str) -> int:
+    """`max_connections`, or the conservative stand-in when the class is not known."""
+    known = max_connections(serverless, max_capacity, instance_class)
+    return known or CONSERVATIVE_MAX_CONNECTIONS

@@ -7,7 +7,7 @@ import pulumi_aws as aws
 
 from components.database.args import ENGINE, DatabaseArgs, engine_major, validate
 from components.database.backup import backup_plan
-from components.database.proxy import DatabaseProxy, DatabaseProxyArgs
+from components.database.proxy import DatabaseProxy, DatabaseProxyArgs, proxy_name
 from components.iam import service_role
 from components.snapshots import final_snapshot_identifier
 from components.store_security import store_security_group
@@ -180,7 +180,7 @@ class Database(pulumi.ComponentResource):
             self.proxy = DatabaseProxy(
                 f"{name}-proxy",
                 DatabaseProxyArgs(
-                    proxy_name=f"{identifier}-proxy",
+                    proxy_name=proxy_name(identifier),
                     vpc_id=args.vpc_id,
                     subnet_ids=args.proxy_subnet_ids,
                     allowed_security_group_ids=args.allowed_security_group_ids,

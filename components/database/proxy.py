@@ -61,6 +61,11 @@ class DatabaseProxyArgs:
     depends_on: Sequence[pulumi.Resource] = ()
 
 
+def proxy_name(database_identifier: str) -> str:
+    """The RDS Proxy's name for the cluster `database_identifier` (settings checks it too)."""
+    return f"{database_identifier}-proxy"
+
+
 def proxy_name_problems(name: str) -> list[str]:
     if PROXY_NAME.fullmatch(name):
         return []

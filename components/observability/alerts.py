@@ -28,6 +28,11 @@ _SVC = METRIC_SERVICE_LABEL
 _COLOR = METRIC_COLOR_LABEL
 
 
+# Warn while a fifth of the writer's connections is still free: time to find the leak or
+# route through the proxy before new connections are refused.
+AURORA_CONNECTIONS_WARNING_SHARE = 0.8
+
+
 @dataclass(frozen=True)
 class DataStoreThresholds:
     """Limits that depend on how the stack sized its data stores.
@@ -40,6 +45,11 @@ class DataStoreThresholds:
 
     aurora_connections: int
     aurora_replica_lag_ms: int = 1000
+
+    @classmethod
+    def for_aurora(cls, max_connections: int) -> DataStoreThresholds:
+        """Thresholds for a writer allowing `max_connections`: warn at 80 % of it."""
+        return cls(aurora_connections=int(AURORA_CONNECTIONS_WARNING_SHARE * max_connections))
 
 
 def _alert(name, expr, severity, for_, summary, description) -> dict:

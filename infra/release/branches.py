@@ -50,7 +50,7 @@ def _git_branch() -> str:
 
 def allowed_patterns(stack: str, work_dir: Path) -> list[str]:
     """`platform:app.deployBranches` of the stack, from its validated settings."""
-    from infra.settings import load_settings, read_stack_config
+    from infra.config import load_settings, read_stack_config
 
     return load_settings(stack, read_stack_config(stack, work_dir)).app.deploy_branches
 

@@ -120,8 +120,8 @@ def branch_check(args: argparse.Namespace) -> str | None:
     """Refuse deploy/promote from a branch the stack does not accept (see branches.py)."""
     if args.command not in ("deploy", "promote"):
         return None
+    from infra.config import SettingsError
     from infra.release.branches import check_branch
-    from infra.settings import SettingsError
 
     try:
         return check_branch(args.stack, args.work_dir)

@@ -19,7 +19,7 @@ from components.app_access import (
     StreamingConnection,
 )
 from components.cache import Cache, CacheArgs
-from infra.mockengine import ACCOUNT_ID, run_program
+from infra.offline.mockengine import ACCOUNT_ID, run_program
 
 CONFIG = {"aws:region": "eu-west-1"}
 ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789"

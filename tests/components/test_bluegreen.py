@@ -18,7 +18,7 @@ from components.bluegreen import (
     validate,
 )
 from components.bluegreen import manifests as m
-from infra.mockengine import RecordedResource, Recording, last_run, run_program
+from infra.offline.mockengine import RecordedResource, Recording, last_run, run_program
 
 NS = "apps"
 REPO = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web"

@@ -15,7 +15,7 @@ from kubernetes_validate.utils import ValidationError
 from components.alb import AlbGroup
 from components.bluegreen import BlueGreenServiceArgs
 from components.bluegreen import manifests as m
-from infra.profiles import PROFILES
+from infra.config.profiles import PROFILES
 from tests import crd_schemas
 
 # Validate against the Kubernetes version every environment's cluster runs (from the

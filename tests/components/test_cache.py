@@ -10,8 +10,8 @@ import pulumi
 import pytest
 
 from components.cache import Cache, CacheArgs
-from infra import mockengine
-from infra.mockengine import run_program
+from infra.offline import mockengine
+from infra.offline.mockengine import run_program
 
 CONFIG = {"aws:region": "eu-west-1"}
 CACHE_KEY = "arn:aws:kms:eu-west-1:123456789012:key/cache"

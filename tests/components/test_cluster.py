@@ -18,8 +18,8 @@ from components.cluster.args import ClusterArgs, NodeGroupSpec, NodeTaint, valid
 from components.cluster.component import Cluster, harden_eks_children
 from components.cluster.rules import LOG_TYPES, ami_type
 from components.cluster.versions import ADDON_VERSIONS, CHART_REPOSITORIES, CHART_VERSIONS
-from infra import mockengine
-from infra.mockengine import PlatformMocks, Recording, run_program
+from infra.offline import mockengine
+from infra.offline.mockengine import PlatformMocks, Recording, run_program
 
 CONFIG = {"aws:region": "eu-west-1"}
 SECRETS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/cluster-secrets"

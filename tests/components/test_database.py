@@ -11,8 +11,8 @@ import pulumi_aws as aws
 import pytest
 
 from components.database import Database, DatabaseArgs
-from infra import mockengine
-from infra.mockengine import run_program
+from infra.offline import mockengine
+from infra.offline.mockengine import run_program
 
 CONFIG = {"aws:region": "eu-west-1"}
 DB_KEY = "arn:aws:kms:eu-west-1:123456789012:key/database"

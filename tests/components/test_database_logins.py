@@ -17,8 +17,8 @@ from components.database.logins import (
     login_for_service,
 )
 from components.hardening import is_hardened_pod
-from infra import mockengine
-from infra.mockengine import ACCOUNT_ID, run_program
+from infra.offline import mockengine
+from infra.offline.mockengine import ACCOUNT_ID, run_program
 from tests.components.test_bluegreen_schema import KUBERNETES_SCHEMA_VERSION
 
 CONFIG = {"aws:region": "eu-west-1"}

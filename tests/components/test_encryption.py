@@ -7,7 +7,7 @@ import json
 import pytest
 
 from components.encryption import DOMAIN_SERVICES, Keys, KeysArgs
-from infra.mockengine import run_program
+from infra.offline.mockengine import run_program
 
 
 def keys(domains, **overrides):
@@ -71,7 +71,7 @@ def test_unknown_domain_is_rejected():
     ],
 )
 def test_invalid_args_are_refused_before_any_key_exists(overrides, message):
-    from infra import mockengine
+    from infra.offline import mockengine
 
     with pytest.raises(ValueError, match=message):
         keys(["logs"], **overrides)

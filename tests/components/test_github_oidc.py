@@ -13,9 +13,9 @@ from components.github_oidc import (
     subjects,
     validate,
 )
-from infra import mockengine
 from infra.bootstrap.program import main
-from infra.mockengine import run_program
+from infra.offline import mockengine
+from infra.offline.mockengine import run_program
 
 CONFIG = {
     "aws:region": "eu-west-1",

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from components.network import Network, NetworkArgs
-from infra.mockengine import run_program
+from infra.offline.mockengine import run_program
 
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/logs"
 
@@ -129,7 +129,7 @@ def test_cluster_tag_marks_public_and_private_subnets_when_a_cluster_is_named():
     ],
 )
 def test_invalid_args_fail_before_anything_is_registered(changes, message):
-    from infra import mockengine
+    from infra.offline import mockengine
 
     with pytest.raises(ValueError, match=message):
         network(**changes)
@@ -138,7 +138,7 @@ def test_invalid_args_fail_before_anything_is_registered(changes, message):
 
 
 def test_only_regular_availability_zones_are_considered_whatever_their_state():
-    from infra.mockengine import PlatformMocks
+    from infra.offline.mockengine import PlatformMocks
 
     class Capturing(PlatformMocks):
         calls: list = []

@@ -14,8 +14,8 @@ from components.observability import (
     SlackAlerting,
     UiExposure,
 )
-from infra import mockengine
-from infra.mockengine import ACCOUNT_ID, run_program
+from infra.offline import mockengine
+from infra.offline.mockengine import ACCOUNT_ID, run_program
 
 ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789"
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXX"

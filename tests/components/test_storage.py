@@ -8,7 +8,7 @@ import pulumi_aws as aws
 import pytest
 
 from components.storage import Buckets, BucketsArgs, ReplicaArgs
-from infra.mockengine import run_program
+from infra.offline.mockengine import run_program
 
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/storage"
 REPLICA_KEY = "arn:aws:kms:eu-central-1:123456789012:key/storage"
@@ -119,7 +119,7 @@ def test_replication_copies_each_data_bucket_to_the_second_region_with_its_key()
     ],
 )
 def test_invalid_args_fail_before_any_bucket_exists(overrides, message):
-    from infra import mockengine
+    from infra.offline import mockengine
 
     with pytest.raises(ValueError, match=message):
         buckets(replicate=True, **overrides)

@@ -13,8 +13,8 @@ from components.streaming import (
     StreamingArgs,
     server_properties,
 )
-from infra import mockengine
-from infra.mockengine import run_program
+from infra.offline import mockengine
+from infra.offline.mockengine import run_program
 
 CONFIG = {"aws:region": "eu-west-1"}
 MSK_KEY = "arn:aws:kms:eu-west-1:123456789012:key/streaming"

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from components.topics import Topics, TopicsArgs, TopicSpec, colliding_names, topic_problems
-from infra import mockengine
-from infra.mockengine import run_program
+from infra.offline import mockengine
+from infra.offline.mockengine import run_program
 
 CONFIG = {"aws:region": "eu-west-1"}
 MSK_ARN = "arn:aws:kafka:eu-west-1:123456789012:cluster/platform-test-kafka/uuid-1"

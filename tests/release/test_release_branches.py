@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
+from infra.config import PROJECT_ROOT
 from infra.release import cli
 from infra.release.branches import branch_allowed, check_branch, current_branch
-from infra.settings import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(

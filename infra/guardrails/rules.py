@@ -5,7 +5,7 @@ One implementation, two entry points:
 * `make plan` evaluates them on the offline recording (`from_recording`) and fails on a
   mandatory violation;
 * `pulumi preview/up --policy-pack policy` runs them as a CrossGuard pack (policy/ and
-  `infra.guardrails_pack`, which converts the engine's view of the stack into `Resource`s).
+  `infra.guardrails.pack`, which converts the engine's view of the stack into `Resource`s).
 
 A rule sees the whole stack (`Stack`): several rules need context no single resource
 carries — which subnets are isolated, which bucket receives access logs, which environment

@@ -16,7 +16,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from infra.guardrails import RULES, Resource, Rule, Stack
+from infra.guardrails.rules import RULES, Resource, Rule, Stack
 
 PACK_NAME = "platform-guardrails"
 

@@ -7,8 +7,8 @@ about $73/month, so no environment with EKS fits the brief's $30-80/month.
 from __future__ import annotations
 
 from components.observability import SHAPES
-from infra.cost import CostEstimate
-from infra.settings import Settings
+from infra.config import Settings
+from infra.offline.cost import CostEstimate
 
 # The product brief's monthly cost targets, kept visible on purpose.
 BRIEF_COST_TARGET = {"dev": "~$30", "uat": "~$50", "prod": "~$80"}
@@ -114,9 +114,9 @@ MARK_BEGIN, MARK_END = "<!-- sizing:begin -->", "<!-- sizing:end -->"
 
 def committed_table() -> str:
     """The table for the committed Pulumi.<env>.yaml of every environment."""
-    from infra.cost import estimate
-    from infra.offline import plan
-    from infra.settings import ENVIRONMENTS, read_stack_config
+    from infra.config import ENVIRONMENTS, read_stack_config
+    from infra.offline.cost import estimate
+    from infra.offline.run import plan
 
     columns = {}
     for env in ENVIRONMENTS:

@@ -1,8 +1,8 @@
 """Offline plan: run the real program under the mock engine and show what `pulumi up` would create.
 
-    python -m infra.plan dev            resources grouped by component, sizing table
-    python -m infra.plan prod --json    every resource (type, name, parent, inputs, protect)
-    python -m infra.plan prod --manifests out/   also write each Kubernetes object as a file
+    python -m infra.offline.plan dev            resources grouped by component, sizing table
+    python -m infra.offline.plan prod --json    every resource (type, name, parent, inputs, protect)
+    python -m infra.offline.plan prod --manifests out/   also write each Kubernetes object as a file
                                                  (for scanners such as checkov)
 
 No cloud account and no Pulumi CLI are needed. Invalid config prints the validation errors and
@@ -19,18 +19,18 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from infra.cost import estimate
-from infra.guardrails import RULES, Violation, evaluate, from_recording
-from infra.mockengine import RecordedResource, Recording, kubernetes_manifest
-from infra.offline import plan
-from infra.settings import (
+from infra.config import (
     ENVIRONMENTS,
     PROJECT_ROOT,
     Settings,
     SettingsError,
     read_stack_config,
 )
-from infra.sizing import render_table, sizing_rows
+from infra.guardrails import RULES, Violation, evaluate, from_recording
+from infra.offline.cost import estimate
+from infra.offline.mockengine import RecordedResource, Recording, kubernetes_manifest
+from infra.offline.run import plan
+from infra.offline.sizing import render_table, sizing_rows
 
 
 def component_of(recording: Recording, resource: RecordedResource) -> str:

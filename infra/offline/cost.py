@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from components.alb import ALB
 from components.kubernetes_rules import quantity
-from infra.mockengine import Recording
+from infra.offline.mockengine import Recording
 
 HOURS_PER_MONTH = 730
 SPOT_FRACTION = 0.35  # typical spot price as a share of on-demand for these families

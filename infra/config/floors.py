@@ -1,9 +1,10 @@
 """prod's safety settings are floors, not defaults: its config may raise them, never lower them.
 
-One rule per line below, each reading its floor from the prod profile (`infra/profiles.py`) so
-the number has one home. `floor_problems` checks a prod stack's merged, validated config
-(camelCase, as in `Pulumi.prod.yaml`) and names every key that went below its floor,
-whatever profile or key set it. Opt-outs the docs call "dev only" are refused outside dev.
+One rule per line below, each reading its floor from the prod profile (`profiles.py` beside
+this module) so the number has one home. `floor_problems` checks a prod stack's merged,
+validated config (camelCase, as in `Pulumi.prod.yaml`) and names every key that went below
+its floor, whatever profile or key set it. Opt-outs the docs call "dev only" are refused
+outside dev.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.observability.args import duration_seconds
-from infra.profiles import PROFILES
+from infra.config.profiles import PROFILES
 
 PROTECTED_ENVIRONMENT = "prod"
 _MISSING = object()

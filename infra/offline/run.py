@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.mockengine import Recording, run_program
-from infra.settings import Settings, load_settings
+from infra.config import Settings, load_settings
+from infra.offline.mockengine import Recording, run_program
 from infra.stack import build
 
 

@@ -1,0 +1,124 @@
+"""Config of the cluster: `platform:cluster` and its node groups (wired by
+`infra/wiring/cluster.py`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, PositiveInt, field_validator, model_validator
+
+from components.aws_catalog import instance_type_problems
+from components.cluster import rules as cluster_rules
+from components.cluster.args import ClusterArgs, NodeGroupSpec
+from infra.config.fields import ConfigModel, RetentionDays, component_default, no_float, rule
+
+
+class TaintSettings(ConfigModel):
+    """One taint of a node group (EKS spelling of the effect: NO_SCHEDULE, …)."""
+
+    key: str
+    value: str = ""
+    effect: str
+
+    @model_validator(mode="after")
+    def _rules(self) -> TaintSettings:
+        problems = cluster_rules.taint_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class NodeGroupSettings(ConfigModel):
+    """One managed node group under `platform:cluster.nodeGroups.<name>`."""
+
+    instance_types: Annotated[
+        list[str],
+        Field(min_length=1),
+        rule(lambda types: [p for t in types for p in instance_type_problems(t)]),
+        rule(cluster_rules.architecture_problems),
+    ]
+    capacity_type: Literal[cluster_rules.CAPACITY_TYPES]  # type: ignore[valid-type]
+    min_size: int = Field(ge=0)
+    max_size: PositiveInt
+    desired_size: int = Field(ge=0)
+    max_unavailable: int = Field(
+        default=component_default(NodeGroupSpec, "max_unavailable"),
+        ge=cluster_rules.MAX_UNAVAILABLE[0],
+        le=cluster_rules.MAX_UNAVAILABLE[1],
+    )
+    disk_size_gib: int = Field(
+        default=component_default(NodeGroupSpec, "disk_size_gib"),
+        ge=cluster_rules.DISK_SIZE_GIB[0],
+        le=cluster_rules.DISK_SIZE_GIB[1],
+    )
+    labels: Annotated[dict[str, str], rule(cluster_rules.labels_problems)] = Field(
+        default_factory=dict
+    )
+    taints: list[TaintSettings] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _sizes(self) -> NodeGroupSettings:
+        problems = cluster_rules.size_problems(self.min_size, self.desired_size, self.max_size)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class ClusterSettings(ConfigModel):
+    """`platform:cluster`."""
+
+    version: Annotated[str, no_float("version"), rule(cluster_rules.kubernetes_version_problems)]
+    endpoint_public_access: bool
+    public_access_cidrs: Annotated[list[str], rule(cluster_rules.cidr_problems)] = Field(
+        default_factory=list
+    )
+    # Beyond the VPC itself (always allowed): VPN or peered ranges that call the private API.
+    private_access_cidrs: Annotated[list[str], rule(cluster_rules.cidr_problems)] = Field(
+        default_factory=list
+    )
+    allow_public_access_from_anywhere: bool = component_default(
+        ClusterArgs, "allow_public_access_from_anywhere"
+    )
+    # No implicit creator admin: whoever administers the cluster is named here.
+    admin_role_arns: Annotated[list[str], rule(cluster_rules.admin_role_problems)]
+    log_retention_days: RetentionDays
+    imds_hop_limit: Literal[cluster_rules.IMDS_HOP_LIMITS] = component_default(  # type: ignore[valid-type]
+        ClusterArgs, "imds_hop_limit"
+    )
+    node_groups: dict[str, NodeGroupSettings] = Field(min_length=1)
+    namespaces: list[str] = Field(min_length=1)
+    # Replicas of the load balancer controller and metrics-server (1 only where an outage
+    # of a minute during a node replacement is acceptable: dev).
+    controller_replicas: int = Field(
+        ge=cluster_rules.CONTROLLER_REPLICAS[0], le=cluster_rules.CONTROLLER_REPLICAS[1]
+    )
+
+    @field_validator("node_groups")
+    @classmethod
+    def _group_names(cls, value: dict[str, NodeGroupSettings]) -> dict:
+        problems = [p for name in value for p in cluster_rules.node_group_name_problems(name)]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("namespaces")
+    @classmethod
+    def _namespaces(cls, value: list[str]) -> list[str]:
+        system = component_default(ClusterArgs, "system_namespace")
+        problems = [p for ns in value for p in cluster_rules.namespace_problems(ns, system)]
+        if len(set(value)) != len(value):
+            problems.append(f"{value}: each namespace once")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @model_validator(mode="after")
+    def _public_endpoint(self) -> ClusterSettings:
+        problems = cluster_rules.public_endpoint_problems(
+            self.endpoint_public_access,
+            self.public_access_cidrs,
+            self.allow_public_access_from_anywhere,
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self

@@ -1,0 +1,83 @@
+"""Reading a stack's config as Pulumi would hand it to the program: `Pulumi.<stack>.yaml`
+parsed strictly (duplicate keys refused), structured values decoded, profiles merged under."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.config.errors import SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML loader that refuses duplicate keys (PyYAML keeps the last one silently)."""
+
+
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (the later one would win)", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates
+)
+
+
+def read_stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """Flat `{"ns:key": value}` config from `Pulumi.<stack>.yaml`, as Pulumi would pass it."""
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        known = sorted(p.name for p in root.glob("Pulumi.*.yaml"))
+        raise SettingsError(stack, [f"{path.name} not found; stack files here: {', '.join(known)}"])
+    try:
+        # _StrictLoader is a SafeLoader (plus a duplicate-key check): no object construction.
+        document = yaml.load(path.read_text(), Loader=_StrictLoader) or {}  # nosec B506
+    except yaml.YAMLError as exc:
+        raise SettingsError(stack, [f"{path.name} is not valid YAML: {exc}"]) from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise SettingsError(
+            stack,
+            [
+                f"{path.name}: config: must be a mapping of `namespace:key: value` entries, "
+                f"not a {type(config).__name__}"
+            ],
+        )
+    return dict(config)
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge `override` into a copy of `base`; nested mappings merge, everything else replaces."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def decode(value: Any) -> Any:
+    """Pulumi hands structured config to programs as JSON strings."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value

@@ -1,0 +1,88 @@
+"""The stack's outputs: what operators, the release tool and other programs read with
+`pulumi stack output` (endpoints, names, ARNs; the kubeconfig as a secret)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.cluster import Cluster
+from components.network import Network
+from components.observability import Observability
+from components.storage import Buckets
+from infra.config import Settings
+from infra.wiring.data_stores import DataStores
+from infra.wiring.foundation import Regions
+from infra.wiring.services import WiredService
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What the program built, for the exports (and for tests that want the components)."""
+
+    regions: Regions
+    network: Network
+    buckets: Buckets
+    cluster: Cluster
+    stores: DataStores
+    observability: Observability
+    services: list[WiredService]
+
+
+def export(settings: Settings, platform: Platform) -> None:
+    network, cluster, stores = platform.network, platform.cluster, platform.stores
+    database, cache, streaming = stores.database, stores.cache, stores.streaming
+    pulumi.export("environment", settings.environment)
+    pulumi.export("region", settings.region)
+    pulumi.export("vpcId", network.vpc_id)
+    pulumi.export("subnetIds", network.subnet_ids)
+    pulumi.export("dbSubnetGroupName", network.db_subnet_group_name)
+    pulumi.export("cacheSubnetGroupName", network.cache_subnet_group_name)
+    pulumi.export("bucketNames", platform.buckets.names)
+    pulumi.export("accessLogBucketName", platform.buckets.log_bucket.bucket)
+    pulumi.export("replicaBucketNames", platform.buckets.replica_names)
+    pulumi.export("kmsKeyArns", platform.regions.keys.arns)
+    pulumi.export("clusterName", cluster.cluster_name)
+    pulumi.export("clusterEndpoint", cluster.endpoint)
+    pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
+    pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
+    pulumi.export(
+        "database",
+        {
+            "endpoint": database.endpoint,
+            "readerEndpoint": database.reader_endpoint,
+            "port": database.port,
+            "masterSecretArn": database.master_secret_arn,
+            "proxyEndpoint": database.proxy_endpoint,
+            "loginsJob": stores.logins.job_name,
+        },
+    )
+    pulumi.export(
+        "cache",
+        {
+            "primaryEndpoint": cache.primary_endpoint,
+            "readerEndpoint": cache.reader_endpoint,
+            "port": cache.port,
+            "authSecretArn": cache.auth_secret_arn,
+        },
+    )
+    pulumi.export(
+        "streaming",
+        {
+            "clusterArn": streaming.cluster_arn,
+            "bootstrapBrokersSaslIam": streaming.bootstrap_brokers,
+        },
+    )
+    pulumi.export(
+        "services",
+        {
+            wired.settings.name: {
+                "stableService": wired.component.stable_service_name,
+                "previewService": wired.component.preview_service_name,
+                "activeColor": wired.component.active_color,
+                "roleArn": wired.access.role_arn,
+            }
+            for wired in platform.services
+        },
+    )
