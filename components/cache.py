@@ -10,7 +10,7 @@ automatic failover.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -18,9 +18,9 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws_catalog import instance_type_problems
-from components.logs import LOG_RETENTION_DAYS
+from components.data_store import StorePlacement, placement_problems, store_security_group
+from components.logs import encrypted_log_group
 from components.snapshots import final_snapshot_identifier
-from components.store_security import store_security_group
 
 # Versions tested here per engine; the parameter group family follows the major (`valkey8`).
 ENGINE_VERSIONS = {"valkey": ("8.1", "8.2"), "redis": ("7.1",)}
@@ -32,25 +32,18 @@ NODE_FAMILIES = ("t3", "t4g", "m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c
 DEFAULT_NODE_TYPE = "cache.t4g.micro"
 NODES = (1, 6)  # a primary and up to five replicas
 SNAPSHOT_RETENTION_DAYS = (0, 35)
-DEFAULT_LOG_RETENTION_DAYS = 30
 _GROUP_ID = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$")
 
 
 @dataclass(frozen=True, kw_only=True)
-class CacheArgs:
-    """Inputs of `Cache`.
+class CacheArgs(StorePlacement):
+    """Inputs of `Cache`: the placement and encryption every store has (`StorePlacement`:
+    the replication group id is `<name_prefix>-<component name>`, at most 40 characters;
+    `kms_key_arn` is the cache domain's key, also for the auth-token secret; the slow and
+    engine logs go to `logs_kms_key_arn` groups), and:
 
     Attributes:
-        name_prefix: stack-derived prefix of physical names, e.g. `platform-prod`; the
-            replication group id is `<name_prefix>-<component name>` (at most 40 characters).
-        vpc_id: VPC of the cache's security group.
         subnet_group_name: ElastiCache subnet group on the isolated subnets (`Network`).
-        allowed_security_group_ids: label -> security group id allowed to connect (EKS node
-            and cluster security groups); one described ingress rule per entry.
-        kms_key_arn: customer-managed key (cache domain) for data at rest, snapshots and the
-            auth-token secret.
-        logs_kms_key_arn: customer-managed key (logs domain) for the slow/engine log groups.
-        log_retention_days: retention of those log groups.
         engine: `valkey` (default) or `redis`.
         engine_version: pinned engine version (major.minor); the parameter group family
             follows the major version.
@@ -67,17 +60,11 @@ class CacheArgs:
         slowlog_threshold_us: commands slower than this (microseconds) go to the slow log.
         secret_recovery_days: Secrets Manager recovery window of the auth-token secret (7..30).
         apply_immediately: apply modifications now instead of in the maintenance window.
-        protect: protect + retain the replication group and secret.
-        final_snapshot: snapshot the cache when the group is deleted; None follows `protect`.
+        final_snapshot: snapshot the cache when the group is deleted; None follows `protect`
+            (which protects + retains the replication group and secret).
     """
 
-    name_prefix: str
-    vpc_id: pulumi.Input[str]
     subnet_group_name: pulumi.Input[str]
-    allowed_security_group_ids: Mapping[str, pulumi.Input[str]]
-    kms_key_arn: pulumi.Input[str]
-    logs_kms_key_arn: pulumi.Input[str]
-    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
     engine: str = DEFAULT_ENGINE
     engine_version: str = DEFAULT_ENGINE_VERSION
     node_type: str = DEFAULT_NODE_TYPE
@@ -92,7 +79,6 @@ class CacheArgs:
     slowlog_threshold_us: int = 10000
     secret_recovery_days: int = 7
     apply_immediately: bool = False
-    protect: bool = False
     final_snapshot: bool | None = None
 
 
@@ -139,16 +125,13 @@ def snapshot_retention_problems(days: int) -> list[str]:
 def validate(args: CacheArgs, name: str) -> list[str]:
     """Every problem ElastiCache would raise at apply time (empty when valid)."""
     problems = group_id_problems(f"{args.name_prefix}-{name}")
+    problems += placement_problems(args, "the cache")
     problems += engine_problems(args.engine, args.engine_version)
     problems += node_type_problems(args.node_type)
-    if not args.allowed_security_group_ids:
-        problems.append("allowed_security_group_ids is empty: nothing could reach the cache")
     problems += replica_problems(args.num_cache_clusters, args.multi_az)
     problems += snapshot_retention_problems(args.snapshot_retention_days)
     if not 7 <= args.secret_recovery_days <= 30:
         problems.append(f"secret_recovery_days {args.secret_recovery_days}: allowed 7..30")
-    if args.log_retention_days not in LOG_RETENTION_DAYS:
-        problems.append(f"log_retention_days {args.log_retention_days}: a CloudWatch Logs value")
     return problems
 
 
@@ -216,11 +199,11 @@ class Cache(pulumi.ComponentResource):
         )
         log_delivery = []
         for log_type in ("slow-log", "engine-log"):
-            group = aws.cloudwatch.LogGroup(
+            group = encrypted_log_group(
                 f"{name}-{log_type}",
                 name=f"/aws/elasticache/{group_id}/{log_type}",
-                kms_key_id=args.logs_kms_key_arn,
-                retention_in_days=args.log_retention_days,
+                kms_key_arn=args.logs_kms_key_arn,
+                retention_days=args.log_retention_days,
                 opts=child,
             )
             log_delivery.append(

@@ -19,7 +19,7 @@ import pulumi_aws as aws
 
 from components.cidr import MAX_AZS, TIERS, parse_vpc_cidr, plan_subnets
 from components.iam import service_trust_policy
-from components.logs import LOG_RETENTION_DAYS
+from components.logs import LOG_RETENTION_DAYS, encrypted_log_group
 
 # Interface endpoints that let private nodes pull images and get credentials without NAT.
 DEFAULT_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs")
@@ -262,11 +262,11 @@ class Network(pulumi.ComponentResource):
             )
 
     def _flow_logs(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions) -> None:
-        self.flow_log_group = aws.cloudwatch.LogGroup(
+        self.flow_log_group = encrypted_log_group(
             f"{name}-flow-logs",
             name=f"/{args.name_prefix}/vpc-flow-logs",
-            retention_in_days=args.flow_log_retention_days,
-            kms_key_id=args.flow_log_kms_key_arn,
+            retention_days=args.flow_log_retention_days,
+            kms_key_arn=args.flow_log_kms_key_arn,
             opts=opts,
         )
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))

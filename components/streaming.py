@@ -17,8 +17,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_catalog import instance_type_problems
-from components.logs import LOG_RETENTION_DAYS
-from components.store_security import store_security_group
+from components.data_store import StorePlacement, placement_problems, store_security_group
+from components.logs import encrypted_log_group
 
 # Versions tested here (MSK patches within each line itself); 3.6+ has the topic API.
 KAFKA_VERSIONS = ("3.8.x", "3.9.x")
@@ -33,7 +33,6 @@ STORAGE_TARGET_UTILIZATION = (10, 80)
 # Auto scaling grows storage past this share of the volume; 70 % leaves a day's headroom at
 # typical write rates while not growing volumes (which never shrink) too early.
 DEFAULT_STORAGE_TARGET_UTILIZATION = 70
-DEFAULT_LOG_RETENTION_DAYS = 30
 SASL_IAM_PORT = 9098
 MTLS_PORT = 9094
 MONITORING_LEVELS = ("DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION")
@@ -43,19 +42,13 @@ _VOLUME_SIZE_PATH = "brokerNodeGroupInfo.storageInfo.ebsStorageInfo.volumeSize"
 
 
 @dataclass(frozen=True, kw_only=True)
-class StreamingArgs:
-    """Inputs of `Streaming`.
+class StreamingArgs(StorePlacement):
+    """Inputs of `Streaming`: the placement and encryption every store has (`StorePlacement`:
+    the cluster name is `<name_prefix>-<component name>`; `kms_key_arn` is the streaming
+    domain's key; the broker logs go to a `logs_kms_key_arn` group), and:
 
     Attributes:
-        name_prefix: stack-derived prefix of physical names, e.g. `platform-prod`; the cluster
-            name is `<name_prefix>-<component name>`.
-        vpc_id: VPC of the brokers' security group.
         subnet_ids: isolated subnets, one per availability zone (2 or 3).
-        allowed_security_group_ids: label -> security group id allowed to connect (EKS node
-            and cluster security groups); one described ingress rule per entry and port.
-        kms_key_arn: customer-managed key (streaming domain) for data at rest.
-        logs_kms_key_arn: customer-managed key (logs domain) for the broker log group.
-        log_retention_days: retention of the broker log group.
         kafka_version: pinned MSK Kafka version.
         broker_count: brokers in total; a multiple of the number of subnets.
         instance_type: broker instance type, e.g. `kafka.t3.small` (dev), `kafka.m7g.large`.
@@ -67,16 +60,9 @@ class StreamingArgs:
         tls_certificate_authority_arns: ACM Private CA ARNs for mutual-TLS clients (port
             9094); empty (the default) keeps certificate authentication off.
         server_properties: extra or overriding broker properties.
-        protect: protect + retain the cluster.
     """
 
-    name_prefix: str
-    vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]
-    allowed_security_group_ids: Mapping[str, pulumi.Input[str]]
-    kms_key_arn: pulumi.Input[str]
-    logs_kms_key_arn: pulumi.Input[str]
-    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
     kafka_version: str = DEFAULT_KAFKA_VERSION
     broker_count: int = 2
     instance_type: str = DEFAULT_BROKER_TYPE
@@ -86,7 +72,6 @@ class StreamingArgs:
     enhanced_monitoring: str = "DEFAULT"
     tls_certificate_authority_arns: Sequence[pulumi.Input[str]] = ()
     server_properties: Mapping[str, str] = field(default_factory=dict)
-    protect: bool = False
 
 
 # -- rules, one function per fact (settings applies the same) ---------------------------------
@@ -136,8 +121,7 @@ def storage_problems(volume_gib: int, max_volume_gib: int, target_utilization: i
 def validate(args: StreamingArgs, name: str) -> list[str]:
     """Every problem MSK would raise at apply time (empty when valid)."""
     problems = cluster_name_problems(f"{args.name_prefix}-{name}")
-    if not args.allowed_security_group_ids:
-        problems.append("allowed_security_group_ids is empty: nothing could reach the brokers")
+    problems += placement_problems(args, "the brokers")
     problems += kafka_version_problems(args.kafka_version)
     problems += broker_type_problems(args.instance_type)
     problems += broker_count_problems(args.broker_count, len(args.subnet_ids))
@@ -149,8 +133,6 @@ def validate(args: StreamingArgs, name: str) -> list[str]:
             f"enhancedMonitoring {args.enhanced_monitoring!r}: allowed "
             f"{', '.join(MONITORING_LEVELS)}"
         )
-    if args.log_retention_days not in LOG_RETENTION_DAYS:
-        problems.append(f"log_retention_days {args.log_retention_days}: a CloudWatch Logs value")
     return problems
 
 
@@ -233,11 +215,11 @@ class Streaming(pulumi.ComponentResource):
             server_properties=server_properties(args.broker_count, args.server_properties),
             opts=child,
         )
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = encrypted_log_group(
             f"{name}-broker-logs",
             name=f"/aws/msk/{cluster_name}/broker",
-            kms_key_id=args.logs_kms_key_arn,
-            retention_in_days=args.log_retention_days,
+            kms_key_arn=args.logs_kms_key_arn,
+            retention_days=args.log_retention_days,
             opts=child,
         )
 

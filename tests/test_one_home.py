@@ -163,3 +163,47 @@ def test_settings_names_no_literal_range_or_pattern_of_its_own():
         if kw.arg in ("ge", "le", "gt", "lt") and isinstance(kw.value, ast.Constant)
     }
     assert bounds <= {0, 1, 100, 65535}, bounds
+
+
+def test_data_stores_share_one_placement_skeleton():
+    """Placement and encryption fields are documented and checked once (`StorePlacement`);
+    each store's Args keeps only what is its own."""
+    from components.data_store import StorePlacement
+
+    shared = set(StorePlacement.__annotations__)
+    assert shared == {
+        "name_prefix",
+        "vpc_id",
+        "allowed_security_group_ids",
+        "kms_key_arn",
+        "logs_kms_key_arn",
+        "log_retention_days",
+        "protect",
+    }
+    for args_class in (DatabaseArgs, CacheArgs, StreamingArgs):
+        assert issubclass(args_class, StorePlacement), args_class
+        assert shared.isdisjoint(args_class.__annotations__), args_class
+
+
+def _calls(path: Path, dotted: str) -> int:
+    tree = ast.parse(path.read_text())
+    return sum(
+        1
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == dotted
+    )
+
+
+def test_log_groups_and_store_security_groups_are_built_in_one_place_each():
+    """Every KMS-encrypted log group goes through `encrypted_log_group`, every data-store
+    security group through `store_security_group`."""
+    sources = [p for p in (ROOT / "components").rglob("*.py")]
+    log_groups = {p.name: _calls(p, "aws.cloudwatch.LogGroup") for p in sources}
+    assert {name for name, n in log_groups.items() if n} == {"logs.py"}
+    store_dirs = ("database", "cache.py", "streaming.py")
+    groups = {
+        str(p.relative_to(ROOT)): _calls(p, "aws.ec2.SecurityGroup")
+        for p in sources
+        if any(part in store_dirs for part in p.relative_to(ROOT / "components").parts)
+    }
+    assert not any(groups.values()), groups

@@ -36,6 +36,7 @@ from components.cluster.nodes import node_groups
 from components.cluster.policies import ebs_csi_kms_policy
 from components.cluster.rules import LOG_TYPES
 from components.iam import IrsaRole, irsa_role, service_role
+from components.logs import encrypted_log_group
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly")
 
@@ -195,11 +196,11 @@ class Cluster(pulumi.ComponentResource):
     # -- control plane ------------------------------------------------------------------------
     def _control_plane(self, name: str, args: ClusterArgs) -> None:
         # Created first so EKS finds it instead of making its own without KMS or retention.
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = encrypted_log_group(
             f"{name}-control-plane-logs",
             name=f"/aws/eks/{args.cluster_name}/cluster",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.log_kms_key_arn,
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.log_kms_key_arn,
             opts=pulumi.ResourceOptions(
                 parent=self, protect=args.protect, retain_on_delete=args.protect
             ),

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 
 from components.aws_catalog import instance_type_problems
-from components.logs import LOG_RETENTION_DAYS
+from components.data_store import StorePlacement, placement_problems
 
 ENGINE = "aurora-postgresql"
 # Versions tested here: a current minor of each supported major (17.5 scales to 0 ACU). Adding
@@ -45,28 +45,21 @@ DEFAULT_BACKUP_RETENTION_DAYS = 7
 MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 DEFAULT_MONITORING_INTERVAL = 60
 DEFAULT_PERFORMANCE_INSIGHTS_DAYS = 7  # the free tier
-DEFAULT_LOG_RETENTION_DAYS = 30
 LOG_STATEMENTS = ("none", "ddl", "mod", "all")
 # At most 35 characters so derived names (`<id>-backup-replica` vault: 50) stay valid.
 _IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,33}[a-z0-9]$")
 
 
 @dataclass(frozen=True, kw_only=True)
-class DatabaseArgs:
-    """Inputs of `Database`.
+class DatabaseArgs(StorePlacement):
+    """Inputs of `Database`: the placement and encryption every store has (`StorePlacement`:
+    the cluster identifier is `<name_prefix>-<component name>`, lowercase letters, digits,
+    hyphens, at most 35 characters; `kms_key_arn` is the database domain's key, also for the
+    master secret and Performance Insights; the exported PostgreSQL log goes to a
+    `logs_kms_key_arn` group; `protect` also adds the AWS Backup plan), and:
 
     Attributes:
-        name_prefix: stack-derived prefix of physical names, e.g. `platform-prod`; the cluster
-            identifier is `<name_prefix>-<component name>` (lowercase letters, digits, hyphens;
-            at most 35 characters).
-        vpc_id: VPC of the cluster's security group.
         subnet_group_name: DB subnet group on the isolated (data) subnets (`Network`).
-        allowed_security_group_ids: label -> security group id allowed to connect (EKS node
-            and cluster security groups); one described ingress rule per entry.
-        kms_key_arn: customer-managed key (database domain) for storage, the master secret and
-            Performance Insights.
-        logs_kms_key_arn: customer-managed key (logs domain) for the exported PostgreSQL log group.
-        log_retention_days: retention of the exported PostgreSQL log group.
         engine_version: pinned Aurora PostgreSQL version; the parameter group family follows its
             major version.
         serverless: serverless v2 instances (`db.serverless`) instead of `instance_class`.
@@ -98,7 +91,6 @@ class DatabaseArgs:
             (17.5 -> 17.6) do not show as a downgrade; turn off for a deliberate major upgrade.
         allow_major_version_upgrade: let a changed `engine_version` cross a major version.
         apply_immediately: apply modifications now instead of in the maintenance window.
-        protect: protect + retain the cluster and instances, and add the AWS Backup plan.
         backup_kms_key_arn: key of the primary-region backup vault (backup domain); defaults
             to `kms_key_arn`.
         backup_schedule: AWS Backup schedule (cron, UTC); after the maintenance window.
@@ -111,13 +103,7 @@ class DatabaseArgs:
         proxy_logins: database logins clients connect as through the proxy.
     """
 
-    name_prefix: str
-    vpc_id: pulumi.Input[str]
     subnet_group_name: pulumi.Input[str]
-    allowed_security_group_ids: Mapping[str, pulumi.Input[str]]
-    kms_key_arn: pulumi.Input[str]
-    logs_kms_key_arn: pulumi.Input[str]
-    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
     engine_version: str = DEFAULT_ENGINE_VERSION
     serverless: bool = True
     min_capacity: float = DEFAULT_MIN_CAPACITY
@@ -142,7 +128,6 @@ class DatabaseArgs:
     ignore_engine_version_drift: bool = True
     allow_major_version_upgrade: bool = False
     apply_immediately: bool = False
-    protect: bool = False
     backup_kms_key_arn: pulumi.Input[str] | None = None
     backup_schedule: str = "cron(0 5 * * ? *)"
     replica_provider: pulumi.ProviderResource | None = None
@@ -231,8 +216,7 @@ def proxy_problems(proxy: bool, serverless: bool, min_capacity: float) -> list[s
 def validate(args: DatabaseArgs, name: str) -> list[str]:
     """Every problem with `args` for the component called `name` (empty when valid)."""
     problems = identifier_problems(f"{args.name_prefix}-{name}")
-    if not args.allowed_security_group_ids:
-        problems.append("allowed_security_group_ids is empty: nothing could reach the database")
+    problems += placement_problems(args, "the database")
     problems += engine_version_problems(args.engine_version)
     if args.serverless:
         problems += capacity_problems(
@@ -248,8 +232,6 @@ def validate(args: DatabaseArgs, name: str) -> list[str]:
             f"monitoring_interval {args.monitoring_interval}: allowed {MONITORING_INTERVALS}"
         )
     problems += performance_insights_problems(args.performance_insights_retention_days)
-    if args.log_retention_days not in LOG_RETENTION_DAYS:
-        problems.append(f"log_retention_days {args.log_retention_days}: a CloudWatch Logs value")
     if args.log_statement not in LOG_STATEMENTS:
         problems.append(
             f"log_statement {args.log_statement!r}: allowed {', '.join(LOG_STATEMENTS)}"

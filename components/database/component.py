@@ -5,12 +5,13 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.data_store import store_security_group
 from components.database.args import ENGINE, DatabaseArgs, engine_major, validate
 from components.database.backup import backup_plan
 from components.database.proxy import DatabaseProxy, DatabaseProxyArgs, proxy_name
 from components.iam import service_role
+from components.logs import encrypted_log_group
 from components.snapshots import final_snapshot_identifier
-from components.store_security import store_security_group
 
 
 class Database(pulumi.ComponentResource):
@@ -63,11 +64,11 @@ class Database(pulumi.ComponentResource):
         )
         # Created before the cluster so RDS exports into a KMS-encrypted group with retention
         # instead of auto-creating an unencrypted, never-expiring one.
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = encrypted_log_group(
             f"{name}-postgresql-logs",
             name=f"/aws/rds/cluster/{identifier}/postgresql",
-            kms_key_id=args.logs_kms_key_arn,
-            retention_in_days=args.log_retention_days,
+            kms_key_arn=args.logs_kms_key_arn,
+            retention_days=args.log_retention_days,
             opts=child,
         )
 

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.data_store import store_security_group
 from components.iam import service_trust_policy
+from components.logs import encrypted_log_group
 
 # 1..63 letters, digits, hyphens; a letter first; no trailing or double hyphen.
 PROXY_NAME = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,61}[a-zA-Z0-9]$")
@@ -126,24 +128,15 @@ class DatabaseProxy(pulumi.ComponentResource):
         region = aws.get_region_output(opts=invoke).region
         partition = aws.get_partition_output(opts=invoke).partition
 
-        group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
+        group = store_security_group(
+            self,
+            name,
+            args.vpc_id,
+            args.port,
+            args.allowed_security_group_ids,
+            "PostgreSQL",
             description=f"{args.proxy_name}: PostgreSQL from the allowed groups, to the database",
-            revoke_rules_on_delete=True,
-            opts=child,
         )
-        for label, source in args.allowed_security_group_ids.items():
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-from-{label}",
-                security_group_id=group.id,
-                referenced_security_group_id=source,
-                ip_protocol="tcp",
-                from_port=args.port,
-                to_port=args.port,
-                description=f"PostgreSQL from {label}",
-                opts=child,
-            )
         # Security groups are stateful: only the proxy's own connections need an egress rule.
         egress = aws.vpc.SecurityGroupEgressRule(
             f"{name}-to-database",
@@ -183,11 +176,11 @@ class DatabaseProxy(pulumi.ComponentResource):
             opts=child,
         )
         # Created first so RDS writes into a KMS-encrypted group with retention.
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = encrypted_log_group(
             f"{name}-logs",
             name=f"/aws/rds/proxy/{args.proxy_name}",
-            kms_key_id=args.logs_kms_key_arn,
-            retention_in_days=args.log_retention_days,
+            kms_key_arn=args.logs_kms_key_arn,
+            retention_days=args.log_retention_days,
             opts=child,
         )
         self.proxy = aws.rds.Proxy(
