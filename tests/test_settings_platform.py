@@ -29,7 +29,7 @@ def node_group(**fields) -> dict:
 
 def test_public_api_open_to_the_world_needs_the_explicit_opt_in():
     error = rejected("dev", cluster(publicAccessCidrs=["0.0.0.0/0"]))
-    assert "platform:cluster: publicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API" in error
+    assert "platform:cluster.publicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API" in error
     assert "allowPublicAccessFromAnywhere: true" in error
     opted_in = load_settings(
         "dev",
@@ -245,7 +245,7 @@ def test_topics_as_a_map_instead_of_a_list():
 
 def test_a_proxy_would_keep_an_auto_pausing_database_awake():
     error = rejected("dev", {"platform:database": {"proxy": True}})
-    assert "platform:database: proxy: true holds connections open" in error
+    assert "platform:database.proxy: true holds connections open" in error
     accepted = load_settings(
         "dev",
         {

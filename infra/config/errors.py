@@ -51,8 +51,21 @@ def describe(error: Mapping[str, Any], root: type[BaseModel]) -> list[str]:
     if error["type"] == "missing":
         return [f"{key}: required but not set"]
     value = error.get("input")
-    shown = "" if isinstance(value, dict | list) else f" = {value!r}"
+    if isinstance(value, dict):
+        # A rule of the section itself names the field it is about ("certificateArn: ...");
+        # join it to the section's key so the line names exactly one key.
+        return [
+            f"{key}.{line}" if _names_a_field(line) else f"{key}: {line}"
+            for line in message.splitlines()
+        ]
+    shown = "" if isinstance(value, list) else f" = {value!r}"
     return [f"{key}{shown}: {line}" for line in message.splitlines()]
+
+
+def _names_a_field(line: str) -> bool:
+    """Whether a problem line starts with the camelCase field it is about (`proxy: ...`)."""
+    head, colon, _ = line.partition(": ")
+    return bool(colon) and head.isidentifier() and head[:1].islower()
 
 
 def allowed_keys(root: type[BaseModel], loc: list[str]) -> list[str]:

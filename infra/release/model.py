@@ -7,14 +7,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-# The service's own rules, from their one home (the component the settings layer uses too).
-from components.bluegreen.args import (
-    MAX_SERVICE_NAME,
-    image_problems,
-    path_problems,
-    tag_problems,
-)
-from components.kubernetes_rules import service_name_problems
+from pydantic import ValidationError
+
+# The one service entry is validated by the settings model `pulumi up` uses, alone: an
+# unrelated config error elsewhere in the stack never blocks a release or an emergency rollback.
+from components.bluegreen.args import tag_problems
+from infra.config.errors import describe
+from infra.config.fields import ConfigModel
+from infra.config.services import ServiceSettings
 
 SERVICES_KEY = "platform:services"
 
@@ -99,49 +99,29 @@ def find_service(raw: object, name: str) -> Service:
 
 
 def _parse(entry: Mapping[str, object], index: int) -> Service:
-    key = f"{SERVICES_KEY}[{index}]"
-    name = entry.get("name")
-    if problems := service_name_problems(name, MAX_SERVICE_NAME):
-        raise ConfigError(f"{key}.name: {problems[0]}")
-    image = entry.get("image")
-    if problems := image_problems(image):
-        raise ConfigError(f"{key}.image: {problems[0]}")
-    raw_active = entry.get("activeColor")
-    if raw_active not in (Color.BLUE, Color.GREEN):
-        raise ConfigError(f"{key}.activeColor must be 'blue' or 'green', got {raw_active!r}")
-    active = Color(str(raw_active))
-    raw_tags = entry.get("tags") or {}
-    if not isinstance(raw_tags, Mapping) or set(raw_tags) - {"blue", "green"}:
-        raise ConfigError(f"{key}.tags must map blue/green to image tags, got {raw_tags!r}")
-    tags = {Color(str(c)): str(t) for c, t in raw_tags.items() if t is not None}
-    if active not in tags:
-        raise ConfigError(f"{key}.tags.{active} must be set: it is the active colour")
-    health = entry.get("healthPath", "/healthz")
-    if problems := path_problems(health):
-        raise ConfigError(f"{key}.healthPath: {problems[0]}")
+    try:
+        settings = ServiceSettings.model_validate(entry)
+    except ValidationError as exc:
+        lines = [
+            line
+            for error in exc.errors()
+            for line in describe({**error, "loc": ("services", index, *error["loc"])}, _Root)
+        ]
+        raise ConfigError("; ".join(lines)) from None
     return Service(
-        name=name,  # type: ignore[arg-type]
+        name=settings.name,
         index=index,
-        image=image,  # type: ignore[arg-type]
-        tags=tags,
-        active=active,
-        split=_optional_int(entry, "trafficSplit", key, 0, 100),
-        idle_replicas=_optional_int(entry, "idleReplicas", key, 0, 1000),
-        service_port=_optional_int(entry, "servicePort", key, 1, 65535) or 80,
-        health_path=health,
+        image=settings.image,
+        tags={Color.BLUE: settings.tags.blue, Color.GREEN: settings.tags.green},
+        active=Color(settings.active_color),
+        split=settings.traffic_split,
+        idle_replicas=settings.idle_replicas,
+        service_port=settings.service_port,
+        health_path=settings.health_path,
     )
 
 
-def _optional_int(
-    entry: Mapping[str, object], field: str, key: str, low: int, high: int
-) -> int | None:
-    """Read an optional integer; `pulumi config set --path` may store it as a string."""
-    value = entry.get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not str(value).strip().isdigit():
-        raise ConfigError(f"{key}.{field} must be an integer {low}..{high}, got {value!r}")
-    number = int(str(value))
-    if not low <= number <= high:
-        raise ConfigError(f"{key}.{field} must be an integer {low}..{high}, got {number}")
-    return number
+class _Root(ConfigModel):
+    """Where `describe` looks up the keys an unknown service key could have meant."""
+
+    services: list[ServiceSettings]

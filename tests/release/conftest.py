@@ -42,6 +42,7 @@ def service_entry(**overrides: object) -> dict[str, object]:
         "idleReplicas": None,
         "port": 8080,
         "healthPath": "/healthz",
+        "allowPlainHttp": True,
     }
     entry.update(overrides)
     return {k: v for k, v in entry.items() if v is not None}

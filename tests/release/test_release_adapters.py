@@ -57,8 +57,10 @@ def http():
 
 
 def service(**overrides):
-    entry = {"name": "api", "image": "registry.example/api", "tags": {"blue": "1"}}
-    entry.update({"activeColor": "blue", "healthPath": "/healthz", **overrides})
+    entry = {"name": "api", "image": "registry.example/api", "tags": {"blue": "1", "green": "2"}}
+    entry.update(
+        {"activeColor": "blue", "healthPath": "/healthz", "allowPlainHttp": True, **overrides}
+    )
     return find_service([entry], "api")
 
 

@@ -27,6 +27,7 @@ SERVICE = find_service(
             "image": "repo/api",
             "tags": {"blue": "1.4.2", "green": "1.6.0"},
             "activeColor": "blue",
+            "allowPlainHttp": True,
         }
     ],
     "api",
@@ -87,6 +88,7 @@ def test_rollback_checks_the_previous_colour_then_flips():
                 "image": "repo/api",
                 "tags": {"blue": "1.4.2", "green": "1.6.0"},
                 "activeColor": "green",
+                "allowPlainHttp": True,
             }
         ],
         "api",

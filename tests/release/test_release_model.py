@@ -17,6 +17,7 @@ def entry(**overrides):
         "image": "registry.example/api",
         "tags": {"blue": "1.4.2", "green": "1.5.0"},
         "activeColor": "blue",
+        "allowPlainHttp": True,
     }
     base.update(overrides)
     return base
@@ -37,30 +38,53 @@ def test_parses_a_service_with_defaults():
 
 
 def test_numbers_written_by_config_set_path_are_accepted():
-    svc = find_service([entry(trafficSplit="50", idleReplicas=0, tags={"blue": 2})], "api")
+    svc = find_service([entry(trafficSplit="50", idleReplicas="1")], "api")
 
-    assert (svc.split, svc.idle_replicas, svc.tag(Color.BLUE)) == (50, 0, "2")
+    assert (svc.split, svc.idle_replicas) == (50, 1)
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"activeColor": "red"}, "activeColor must be 'blue' or 'green'"),
-        ({"trafficSplit": 101}, "trafficSplit must be an integer 0..100"),
-        ({"trafficSplit": True}, "trafficSplit must be an integer"),
+        ({"activeColor": "red"}, "activeColor = 'red': Input should be 'blue' or 'green'"),
+        ({"trafficSplit": 101}, "trafficSplit = 101: Input should be less than or equal to 100"),
         (
             {"image": "registry.example/api:1.0"},
-            "image: image 'registry.example/api:1.0': a repository without tag",
+            "image = 'registry.example/api:1.0': image 'registry.example/api:1.0': a repository "
+            "without tag",
         ),
-        ({"tags": {"blue": "1"}, "activeColor": "green"}, "tags.green must be set"),
-        ({"tags": {"red": "1"}}, "tags must map blue/green"),
-        ({"healthPath": "healthz"}, "healthPath: path 'healthz': an absolute URL path"),
+        ({"tags": {"blue": "1"}, "activeColor": "green"}, "tags.green: required but not set"),
+        ({"tags": {"blue": "1", "green": "2", "red": "1"}}, "tags.red: unknown key"),
+        ({"healthPath": "healthz"}, "healthPath = 'healthz': path 'healthz': an absolute URL"),
+        ({"allowPlainHttp": False}, "[0].certificateArn: required so the ALB serves HTTPS"),
+        ({"replicas": 3}, "replicas: unknown key (typo?); allowed keys here: activeColor"),
     ],
 )
 def test_invalid_service_config_names_the_key(overrides, message):
     with pytest.raises(ConfigError, match=r"platform:services\[0\]\.") as error:
         find_service([entry(**overrides)], "api")
     assert message in str(error.value)
+
+
+def test_the_release_tool_and_pulumi_up_read_a_service_with_one_model():
+    """The defaults are the settings model's: activeColor is optional for both."""
+    svc = find_service([{k: v for k, v in entry().items() if k != "activeColor"}], "api")
+
+    assert (svc.active, svc.service_port, svc.health_path, svc.idle_replicas) == (
+        Color.BLUE,
+        80,
+        "/healthz",
+        None,
+    )
+
+
+def test_an_error_elsewhere_in_the_stack_never_blocks_the_named_service():
+    """An emergency rollback of `api` must work while another entry is broken."""
+    broken = entry(name="web", image="registry.example/web:latest", tags={"blue": "latest"})
+
+    svc = find_service([broken, entry()], "api")
+
+    assert (svc.name, svc.index) == ("api", 1)
 
 
 def test_unknown_service_lists_the_configured_ones():
