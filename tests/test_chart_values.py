@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from components.observability.versions import JAEGER, OTEL_COLLECTOR
+from components.observability.versions import KUBE_PROMETHEUS_STACK as KPS
 from tests.conftest import planned
 
 FIXTURES = Path(__file__).parent / "fixtures" / "charts"
@@ -86,9 +88,9 @@ def test_every_key_of_every_release_exists_in_its_chart(recording):
 @pytest.mark.parametrize(
     "chart, version, values",
     [
-        ("kube-prometheus-stack", "88.5.3", {"prometheus": {"prometheusSpec": {"replica": 2}}}),
-        ("jaeger", "4.11.1", {"allInOne": {"enabled": True}}),  # removed in 4.2
-        ("opentelemetry-collector", "0.170.0", {"podSecurityContexts": {}}),
+        (KPS.name, KPS.version, {"prometheus": {"prometheusSpec": {"replica": 2}}}),
+        (JAEGER.name, JAEGER.version, {"allInOne": {"enabled": True}}),  # removed in 4.2
+        (OTEL_COLLECTOR.name, OTEL_COLLECTOR.version, {"podSecurityContexts": {}}),
     ],
     ids=["misspelt-replicas", "key-of-an-older-chart", "plural-key"],
 )

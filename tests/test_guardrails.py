@@ -91,7 +91,7 @@ CASES: dict[str, tuple[list[Resource], list[Resource]]] = {
         [Resource("kubernetes:helm.sh/v3:Release", "kps", "urn:kps",
                   {"version": "88.x", "repositoryOpts": {"repo": "http://charts"}})],
         [Resource("kubernetes:helm.sh/v3:Release", "kps", "urn:kps",
-                  {"version": "88.5.3", "repositoryOpts": {"repo": "https://charts"}})],
+                  {"version": "88.5.4", "repositoryOpts": {"repo": "https://charts"}})],
     ),
     "pods-hardened": (
         [_deployment({**HARDENED, "readOnlyRootFilesystem": False})],

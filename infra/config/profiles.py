@@ -1,7 +1,8 @@
 """Per-environment defaults ("profiles"). Stack YAML overrides any of these keys.
 
 Keys are spelled exactly as in `Pulumi.<stack>.yaml` (camelCase, under `platform:`), so a
-profile reads like the config it stands in for. dev is cheap and disposable; uat mirrors
+profile reads like the config it stands in for. Versions are the components' pinned
+constants, never retyped here: an upgrade edits the versions module alone. dev is cheap and disposable; uat mirrors
 prod's shape at smaller size; prod is multi-AZ, protected and replicated. prod's safety values
 are also floors its config cannot go below (infra/config/floors.py reads them from here).
 """
@@ -9,6 +10,11 @@ are also floors its config cannot go below (infra/config/floors.py reads them fr
 from __future__ import annotations
 
 from typing import Any
+
+from components import cache as cache_rules
+from components import streaming as streaming_rules
+from components.cluster.versions import KUBERNETES_VERSION
+from components.database import args as database_rules
 
 ENVIRONMENTS = ("dev", "uat", "prod")
 
@@ -38,7 +44,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "forceDestroy": True,
         },
         "cluster": {
-            "version": "1.35",
+            "version": KUBERNETES_VERSION,
             # On in dev/uat for developers' kubectl; the stack YAML must name the CIDRs.
             "endpointPublicAccess": True,
             "logRetentionDays": 14,
@@ -60,7 +66,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             },
         },
         "database": {
-            "engineVersion": "17.5",
+            "engineVersion": database_rules.DEFAULT_ENGINE_VERSION,
             "mode": "serverless",
             "minCapacity": 0,  # scales to zero and pauses when idle
             "maxCapacity": 2,
@@ -71,7 +77,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "logRetentionDays": 14,
         },
         "cache": {
-            "engineVersion": "8.2",
+            "engineVersion": cache_rules.DEFAULT_ENGINE_VERSION,
             "nodeType": "cache.t4g.micro",
             "numCacheClusters": 1,
             "multiAz": False,
@@ -80,7 +86,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "finalSnapshot": False,  # disposable
         },
         "streaming": {
-            "kafkaVersion": "3.8.x",
+            "kafkaVersion": streaming_rules.DEFAULT_KAFKA_VERSION,
             "zoneCount": 2,
             "brokerCount": 2,
             "brokerInstanceType": "kafka.t3.small",
@@ -121,7 +127,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "accessLogExpiryDays": 90,
         },
         "cluster": {
-            "version": "1.35",
+            "version": KUBERNETES_VERSION,
             "endpointPublicAccess": True,
             "logRetentionDays": 30,
             "namespaces": ["apps"],
@@ -146,7 +152,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             },
         },
         "database": {
-            "engineVersion": "17.5",
+            "engineVersion": database_rules.DEFAULT_ENGINE_VERSION,
             "mode": "serverless",
             "minCapacity": 0.5,
             "maxCapacity": 4,
@@ -155,7 +161,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "logRetentionDays": 30,
         },
         "cache": {
-            "engineVersion": "8.2",
+            "engineVersion": cache_rules.DEFAULT_ENGINE_VERSION,
             "nodeType": "cache.t4g.small",
             "numCacheClusters": 2,
             "multiAz": True,
@@ -164,7 +170,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "finalSnapshot": True,
         },
         "streaming": {
-            "kafkaVersion": "3.8.x",
+            "kafkaVersion": streaming_rules.DEFAULT_KAFKA_VERSION,
             "zoneCount": 2,
             "brokerCount": 2,
             "brokerInstanceType": "kafka.t3.small",
@@ -207,7 +213,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "accessLogExpiryDays": 365,
         },
         "cluster": {
-            "version": "1.35",
+            "version": KUBERNETES_VERSION,
             "endpointPublicAccess": False,
             "logRetentionDays": 90,
             "namespaces": ["apps"],
@@ -250,7 +256,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             },
         },
         "database": {
-            "engineVersion": "17.5",
+            "engineVersion": database_rules.DEFAULT_ENGINE_VERSION,
             "mode": "provisioned",
             "instanceClass": "db.r7g.large",
             "readerCount": 1,
@@ -262,7 +268,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "proxy": True,
         },
         "cache": {
-            "engineVersion": "8.2",
+            "engineVersion": cache_rules.DEFAULT_ENGINE_VERSION,
             # Small working set; move to cache.m7g.large if CPU credits run low.
             "nodeType": "cache.t4g.medium",
             "numCacheClusters": 2,
@@ -272,7 +278,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "finalSnapshot": True,
         },
         "streaming": {
-            "kafkaVersion": "3.8.x",
+            "kafkaVersion": streaming_rules.DEFAULT_KAFKA_VERSION,
             "zoneCount": 3,
             "brokerCount": 3,
             "brokerInstanceType": "kafka.m7g.large",

@@ -187,7 +187,7 @@ def test_invalid_args_fail_before_anything_is_registered(changes, message):
     assert not [r for r in mockengine.last_run.monitor.recorded if r.type != "pulumi:pulumi:Stack"]
 
 
-def test_a_minor_engine_bump_keeps_the_parameter_group_as_it_is():
+def test_a_minor_engine_version_bump_keeps_the_parameter_group_as_it_is():
     """Description is force-new and the name is per family: neither may follow the minor."""
 
     def group(version: str):

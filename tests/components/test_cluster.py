@@ -17,7 +17,13 @@ from components.cluster import policies as cluster_policies
 from components.cluster.args import ClusterArgs, NodeGroupSpec, NodeTaint, validate
 from components.cluster.component import Cluster, harden_eks_children
 from components.cluster.rules import LOG_TYPES, ami_type
-from components.cluster.versions import ADDON_VERSIONS, CHART_REPOSITORIES, CHART_VERSIONS
+from components.cluster.versions import (
+    ADDON_VERSIONS,
+    CHART_REPOSITORIES,
+    CHART_VERSIONS,
+    CLUSTER_AUTOSCALER_PINS,
+    KUBERNETES_VERSION,
+)
 from infra.offline import mockengine
 from infra.offline.mockengine import PlatformMocks, Recording, run_program
 
@@ -238,7 +244,7 @@ def test_no_default_node_group_no_aws_auth_and_no_unpinned_pulumi_eks_addons():
     inputs = eks_inputs(dev())
     assert inputs["skipDefaultNodeGroup"] is True
     assert inputs["createOidcProvider"] is True
-    assert inputs["version"] == "1.35"
+    assert inputs["version"] == KUBERNETES_VERSION
     assert inputs["upgradePolicy"] == {"supportType": "STANDARD"}
     # pulumi-eks would otherwise install vpc-cni / kube-proxy at "most recent" versions.
     assert inputs["useDefaultVpcCni"] is True
@@ -307,7 +313,7 @@ def test_node_group_shape_follows_the_spec():
     assert workload.inputs["taints"] == [{"key": "spot", "value": "true", "effect": "NO_SCHEDULE"}]
     assert system.inputs["labels"] == {"role": "system"}
     assert workload.inputs["nodeGroupNamePrefix"] == "workload-"
-    assert workload.inputs["version"] == "1.35"
+    assert workload.inputs["version"] == KUBERNETES_VERSION
     template = run.one("aws:ec2/launchTemplate:LaunchTemplate", "cluster-workload")
     assert template.inputs["blockDeviceMappings"][0]["ebs"]["volumeSize"] == 80
 
@@ -476,7 +482,7 @@ def test_gp3_is_the_default_encrypted_storage_class_and_gp2_is_demoted():
     assert gp3["allowVolumeExpansion"] is True
     assert gp3["volumeBindingMode"] == "WaitForFirstConsumer"
     assert gp3["reclaimPolicy"] == "Delete"
-    kubernetes_validate.validate(gp3, "1.35", strict=True)
+    kubernetes_validate.validate(gp3, KUBERNETES_VERSION, strict=True)
     gp2 = run.one("kubernetes:storage.k8s.io/v1:StorageClassPatch", "cluster-gp2-not-default")
     assert gp2.inputs["metadata"]["name"] == "gp2"
     assert gp2.inputs["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == (
@@ -501,7 +507,7 @@ def test_namespaces_are_created_with_pod_security_labels():
     assert apps["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
     observability = namespaces["observability"].inputs["metadata"]["labels"]
     assert observability["pod-security.kubernetes.io/enforce"] == "privileged"
-    kubernetes_validate.validate(apps, "1.35", strict=True)
+    kubernetes_validate.validate(apps, KUBERNETES_VERSION, strict=True)
     assert run.rec.outputs["namespaces"] == {"apps": "apps", "observability": "observability"}
 
 
@@ -530,7 +536,7 @@ def test_every_release_has_an_exact_version_an_explicit_repository_and_requests(
 def test_load_balancer_controller_uses_irsa_with_the_reference_policy():
     run = dev()
     release = _releases(run)["aws-load-balancer-controller"].inputs
-    assert release["version"] == "1.12.0"
+    assert release["version"] == CHART_VERSIONS["aws-load-balancer-controller"]
     values = release["values"]
     assert values["clusterName"] == "platform-test"
     assert values["region"] == "eu-west-1"  # pods cannot reach IMDS (hop limit 1)
@@ -582,8 +588,9 @@ def test_cluster_autoscaler_release_and_role_exist_exactly_when_enabled():
     assert not [r for r in dev().rec.of_type("aws:iam/role:Role") if "autoscaler" in r.name]
     run = prod()
     release = _releases(run)["cluster-autoscaler"].inputs
-    assert release["version"] == "9.59.0"  # its default image is v1.35.0 (9.54.0 ran v1.34.2)
-    assert release["values"]["image"] == {"tag": "v1.35.0"}
+    pin = CLUSTER_AUTOSCALER_PINS[KUBERNETES_VERSION]  # the chart's own default image
+    assert release["version"] == pin.chart
+    assert release["values"]["image"] == {"tag": pin.image_tag}
     values = release["values"]
     assert values["autoDiscovery"] == {"clusterName": "platform-test"}
     assert values["awsRegion"] == "eu-west-1"
@@ -620,6 +627,10 @@ def _spec(**changes) -> NodeGroupSpec:
     return dataclasses.replace(DEV.node_groups[1], **changes)
 
 
+# A pinned minor other than the cluster's (its kube-proxy does not match the control plane).
+OTHER_MINOR = next(minor for minor in ADDON_VERSIONS if minor != KUBERNETES_VERSION)
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -632,11 +643,13 @@ def _spec(**changes) -> NodeGroupSpec:
         ({"kubernetes_version": "1.31"}, "addon_versions"),
         ({"chart_versions": {**CHART_VERSIONS, "cluster-autoscaler": "9.x"}},
          "no ranges"),
-        ({"chart_versions": {"aws-load-balancer-controller": "1.14.0", "metrics-server": "3.13.0",
+        ({"chart_versions": {**CHART_VERSIONS, "aws-load-balancer-controller": "1.14.0",
                              "cluster-autoscaler": "9.54.0"}}, "committed IAM policy"),
-        ({"addon_versions": {**ADDON_VERSIONS["1.35"], "kube-proxy": "v1.34.6-eksbuild.2"}},
+        ({"addon_versions": {**ADDON_VERSIONS[KUBERNETES_VERSION],
+                             "kube-proxy": ADDON_VERSIONS[OTHER_MINOR]["kube-proxy"]}},
          "kube-proxy"),
-        ({"addon_versions": {**ADDON_VERSIONS["1.35"], "coredns": "latest"}}, "coredns"),
+        ({"addon_versions": {**ADDON_VERSIONS[KUBERNETES_VERSION], "coredns": "latest"}},
+         "coredns"),
         ({"node_groups": []}, "node_groups"),
         ({"node_groups": [_spec(), _spec()]}, "unique"),
         ({"node_groups": [_spec(instance_types=["m7g.large", "m7i.large"])]}, "mix"),
