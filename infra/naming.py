@@ -1,8 +1,9 @@
 """The names the program gives its components, from which physical names derive.
 
-`infra/stack.py` registers the components under these names and `infra/settings.py` checks the
-physical names they produce (`platform-<stack>-<name>`) against each component's own rules,
-so a stack name too long for an AWS limit fails when the config is read.
+The wiring (`infra/wiring/`) registers the components under these names and the config
+(`infra/config/model.py`) checks the physical names they produce (`platform-<stack>-<name>`)
+against each component's own rules, so a stack name too long for an AWS limit fails when the
+config is read.
 """
 
 from __future__ import annotations

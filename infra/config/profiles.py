@@ -2,9 +2,10 @@
 
 Keys are spelled exactly as in `Pulumi.<stack>.yaml` (camelCase, under `platform:`), so a
 profile reads like the config it stands in for. Versions are the components' pinned
-constants, never retyped here: an upgrade edits the versions module alone. dev is cheap and disposable; uat mirrors
-prod's shape at smaller size; prod is multi-AZ, protected and replicated. prod's safety values
-are also floors its config cannot go below (infra/config/floors.py reads them from here).
+constants, never retyped here: an upgrade edits the versions module alone. dev is cheap and
+disposable; uat mirrors prod's shape at smaller size; prod is multi-AZ, protected and
+replicated. prod's safety values are also floors its config cannot go below (`floors.py`
+reads them from here).
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ def render_text(
     lines += [f"    ${line.monthly_usd:>9,.2f}  {line.item}" for line in cost.lines]
     lines.append(f"    ${cost.total:>9,.2f}  total")
     if cost.unpriced:
-        lines.append(f"    not priced (add to infra/cost.py): {', '.join(cost.unpriced)}")
+        lines.append(f"    not priced (add to infra/offline/cost.py): {', '.join(cost.unpriced)}")
     lines += ["", *render_policies(results)]
     warnings = settings.warnings()
     if warnings:

@@ -1,6 +1,6 @@
 """Run the real program offline: validated settings, then every resource it would register.
 
-Shared by `make plan` (infra/plan.py), the sizing table (infra/sizing.py) and the tests.
+Shared by `make plan` (plan.py), the sizing table (sizing.py) and the tests.
 """
 
 from __future__ import annotations
