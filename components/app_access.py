@@ -22,10 +22,18 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.database.logins import login_problems
+from components.database.tls import ca_bundle_url, rds_bundle_url
 from components.iam import irsa_role
 from components.kubernetes_rules import label_problems, subdomain_problems
 
-KAFKA_CLUSTER_ACTIONS = ("kafka-cluster:Connect", "kafka-cluster:DescribeCluster")
+# Current Kafka clients (Java 3.0+, librdkafka 2.x with `enable.idempotence` defaulting to
+# true) produce idempotently, which MSK authorises on the cluster resource: without
+# WriteDataIdempotently every producer fails with ClusterAuthorizationException.
+KAFKA_CLUSTER_ACTIONS = (
+    "kafka-cluster:Connect",
+    "kafka-cluster:DescribeCluster",
+    "kafka-cluster:WriteDataIdempotently",
+)
 KAFKA_TOPIC_ACTIONS = (
     "kafka-cluster:DescribeTopic",
     "kafka-cluster:ReadData",
@@ -301,7 +309,14 @@ def connection_data(
     """Env-style ConfigMap entries: where things are and how to authenticate — no secrets."""
     data: dict[str, pulumi.Input[str]] = {"AWS_REGION": region}
     if db := args.database:
+        through_proxy = db.proxy_endpoint is not None
         data |= {
+            # Which CA verifies which endpoint: an RDS Proxy serves an ACM certificate
+            # (Amazon's public roots), the cluster endpoints RDS's own CA.
+            "DB_CA_BUNDLE_URL": pulumi.Output.from_input(region).apply(
+                lambda r: ca_bundle_url(r, proxy=through_proxy)
+            ),
+            "DB_READER_CA_BUNDLE_URL": pulumi.Output.from_input(region).apply(rds_bundle_url),
             # Writes through the proxy when there is one (pooling); reads to the replicas.
             "DB_HOST": db.proxy_endpoint if db.proxy_endpoint is not None else db.endpoint,
             "DB_READER_HOST": db.reader_endpoint,

@@ -11,6 +11,7 @@ import re
 
 from pulumi.runtime import MockResourceArgs
 
+from components.database.tls import ca_bundle_url, rds_bundle_url
 from components.streaming import SASL_IAM_PORT
 from infra.offline.mockengine import PlatformMocks, RecordedResource, Recording
 from tests.helpers import strings_in
@@ -496,6 +497,11 @@ def test_every_service_gets_a_login_from_the_bootstrap_before_its_pods_start(rec
         for e in job.inputs["spec"]["template"]["spec"]["containers"][0]["env"]
     }
     assert env["DB_HOST"] == recording.outputs["database"]["endpoint"]
+    # ...so the RDS bundle is the CA that verifies it (the proxy's would be Amazon's roots).
+    (init,) = job.inputs["spec"]["template"]["spec"]["initContainers"]
+    fetch = " ".join(init["command"] + init.get("args", []))
+    assert rds_bundle_url("$AWS_REGION") in fetch
+    assert "amazontrust" not in fetch
     deployments = recording.of_type("kubernetes:apps/v1:Deployment")
     assert deployments
     for deployment in deployments:
@@ -528,9 +534,14 @@ def test_the_proxy_pools_connections_where_the_profile_asks_with_iam_and_tls_onl
         recording.outputs["database"].get("proxyEndpoint")
         or recording.outputs["database"]["endpoint"]
     )
+    region = settings.region
     for entry in app_data:
         assert entry["DB_HOST"] == expected
         assert entry["DB_READER_HOST"] == recording.outputs["database"]["readerEndpoint"]
+        # The CA that verifies each endpoint: Amazon's roots for the proxy, RDS's otherwise.
+        assert entry["DB_CA_BUNDLE_URL"] == ca_bundle_url(region, proxy=bool(proxies))
+        assert entry["DB_READER_CA_BUNDLE_URL"] == rds_bundle_url(region)
+    assert ca_bundle_url(region, proxy=True) != rds_bundle_url(region)
 
 
 def test_every_declared_topic_exists_retained_and_only_its_owner_may_use_it(recording, settings):

@@ -170,6 +170,36 @@ def test_network_policies_restrict_ingress_to_the_service_pods(recording, settin
         assert service.port in ports
 
 
+def _tier_cidrs(recording: Recording, tier: str) -> list[str]:
+    subnets = recording.of_type("aws:ec2/subnet:Subnet")
+    found = sorted(s.inputs["cidrBlock"] for s in subnets if s.inputs["tags"]["tier"] == tier)
+    assert found, tier
+    return found
+
+
+def test_the_app_port_admits_exactly_its_namespace_its_alb_and_the_api_server_proxy(
+    recording, settings
+):
+    """Exactly these sources, no more: a public service's pods are reached by the public
+    ALB's subnets, and by the API server's service proxy from the cluster's (private)
+    subnets — the path the release tool's smoke test of the idle colour takes."""
+    private = _tier_cidrs(recording, "private")
+    for service, component in _components(recording, settings):
+        (policy,) = [
+            p
+            for p in _children(recording, component, NETWORK_POLICY)
+            if p.name.endswith("netpol-ingress")
+        ]
+        (rule,) = policy.inputs["spec"]["ingress"]
+        assert rule["ports"] == [{"protocol": "TCP", "port": service.port}]
+        peers = rule["from"]
+        assert peers[0] == {"podSelector": {}}  # the service's own namespace
+        blocks = sorted(p["ipBlock"]["cidr"] for p in peers[1:])
+        alb = _tier_cidrs(recording, "public") if service.public else private
+        assert blocks == sorted(set(alb) | set(private)), service.name
+        assert all(set(p) == {"ipBlock"} and set(p["ipBlock"]) == {"cidr"} for p in peers[1:])
+
+
 def test_service_account_carries_the_application_irsa_role(recording, settings):
     for service, component in _components(recording, settings):
         (account,) = _children(recording, component, SERVICE_ACCOUNT)

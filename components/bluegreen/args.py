@@ -88,6 +88,10 @@ class BlueGreenServiceArgs:
         alb_source_cidrs: CIDRs of the subnets the ALB lives in (public subnets for
             internet-facing, private for internal); with target-type ip the ALB connects to
             pod IPs from these addresses, so the NetworkPolicy admits them on `port`.
+        api_server_cidrs: CIDRs the Kubernetes API server's ENIs live in (the cluster's
+            subnets). Requests through the API server's service proxy (`kubectl proxy`, the
+            release tool's smoke test of the idle colour) reach the pods from there, so the
+            NetworkPolicy admits them on `port` too; empty admits no such path.
         provider: the cluster's `kubernetes.Provider`. Required by the component (it refuses
             to fall back to an ambient kubeconfig); the pure manifest builders ignore it.
         active_color: "blue" or "green": the colour the stable Service and the ALB send
@@ -147,6 +151,7 @@ class BlueGreenServiceArgs:
     image: str
     tags: Mapping[str, str]
     alb_source_cidrs: Sequence[str]
+    api_server_cidrs: Sequence[str] = ()
     provider: k8s.Provider | None = None
     active_color: str = "blue"
     replicas: int = 2
@@ -348,6 +353,14 @@ def validate(args: BlueGreenServiceArgs) -> list[str]:
     )
     for cidr in args.alb_source_cidrs:
         check(is_cidr(cidr), "alb_source_cidrs", cidr, "CIDR blocks such as '10.0.0.0/20'")
+    check(
+        not isinstance(args.api_server_cidrs, str),
+        "api_server_cidrs",
+        args.api_server_cidrs,
+        "a list of CIDR blocks",
+    )
+    for cidr in args.api_server_cidrs:
+        check(is_cidr(cidr), "api_server_cidrs", cidr, "CIDR blocks such as '10.0.0.0/20'")
     apply("alb", args.alb_group.name, alb_rules.validate(args.alb_group))
     if args.alb_order is not None:
         low, high = alb_rules.ORDER_RANGE

@@ -328,7 +328,8 @@ def pod_disruption_budget(args: BlueGreenServiceArgs, color: str) -> dict:
 
 
 def network_policies(args: BlueGreenServiceArgs) -> dict[str, dict]:
-    """Ingress to the pods only from their namespace and the ALB subnets; metrics from Prometheus.
+    """Ingress to the pods only from their namespace, the ALB subnets and the API server's
+    service proxy; metrics from Prometheus.
 
     Once a policy selects the pods, all other ingress is denied. (Kubelet probes from the
     node are allowed by the VPC CNI network policy agent.)
@@ -336,7 +337,8 @@ def network_policies(args: BlueGreenServiceArgs) -> dict[str, dict]:
     svc = args.service_name
     app = {"matchLabels": labels(args)}
     same_namespace: list[dict] = [{"podSelector": {}}]
-    alb = [{"ipBlock": {"cidr": cidr}} for cidr in args.alb_source_cidrs]
+    sources = list(dict.fromkeys([*args.alb_source_cidrs, *args.api_server_cidrs]))
+    alb = [{"ipBlock": {"cidr": cidr}} for cidr in sources]
     monitoring = {"kubernetes.io/metadata.name": args.monitoring_namespace}
     return {
         "netpol-ingress": {

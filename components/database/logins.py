@@ -30,6 +30,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.database.tls import rds_bundle_url
 from components.hardening import WRITABLE_TMP, container_security_context, pod_security_context
 from components.iam import irsa_role
 
@@ -122,13 +123,17 @@ def run_script(secrets_dir: str = SECRETS_DIR, scripts_dir: str = SCRIPTS_DIR) -
 
 
 def fetch_script() -> str:
-    """The init container's command: the master secret and the region's RDS CA bundle."""
+    """The init container's command: the master secret and the region's RDS CA bundle.
+
+    The Job connects to the cluster's writer endpoint (never the RDS Proxy, which only
+    accepts IAM logins), whose certificate the RDS bundle verifies (`components.database.tls`).
+    """
+    bundle = rds_bundle_url("$AWS_REGION")
     return (
         "set -eu; "
         'aws secretsmanager get-secret-value --secret-id "$MASTER_SECRET_ARN" '
         f"--query SecretString --output text > {SECRETS_DIR}/master.json; "
-        'curl -fsS --proto =https "https://truststore.pki.rds.amazonaws.com/$AWS_REGION/'
-        f'$AWS_REGION-bundle.pem" -o {SECRETS_DIR}/rds-ca.pem'
+        f'curl -fsS --proto =https "{bundle}" -o {SECRETS_DIR}/rds-ca.pem'
     )
 
 

@@ -139,6 +139,9 @@ def service(
             # Who reaches the pods: the ALB's own subnets (public ALBs sit in the public tier,
             # internal ones in the private tier).
             alb_source_cidrs=base.network.subnet_cidrs["public" if entry.public else "private"],
+            # The API server's ENIs sit in the cluster's (private) subnets: the release
+            # tool's smoke test reaches the idle colour through its service proxy.
+            api_server_cidrs=base.network.subnet_cidrs["private"],
             autoscaling=settings.app.autoscaling,
             zone_spread_strict=settings.app.zone_spread_strict,
         ),

@@ -34,6 +34,8 @@ EXPECTED_ACTIONS = {
     "rds-db:connect",
     "kafka-cluster:Connect",
     "kafka-cluster:DescribeCluster",
+    # Idempotent producers (the default of current clients) need it on the cluster.
+    "kafka-cluster:WriteDataIdempotently",
     "kafka-cluster:DescribeTopic",
     "kafka-cluster:ReadData",
     "kafka-cluster:WriteData",
@@ -219,6 +221,11 @@ def test_config_map_has_connection_details_and_no_secret_values(rec):
     assert rec.outputs["configMapName"] == "platform-connections"
     data = config_map.inputs["data"]
     assert data["DB_HOST"] == PROXY_HOST  # writes go through the proxy
+    # ...whose ACM certificate Amazon's public roots verify; the reader serves RDS's own CA.
+    assert data["DB_CA_BUNDLE_URL"] == "https://www.amazontrust.com/repository/AmazonRootCA1.pem"
+    assert data["DB_READER_CA_BUNDLE_URL"] == (
+        "https://truststore.pki.rds.amazonaws.com/eu-west-1/eu-west-1-bundle.pem"
+    )
     assert data["DB_READER_HOST"] == "db.cluster-ro-x.eu-west-1.rds.amazonaws.com"
     assert data["DB_USER"] == data["DB_SCHEMA"] == "shop_api"
     assert data["KAFKA_TOPICS"] == "shop.orders,shop.payments"
