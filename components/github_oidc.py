@@ -22,17 +22,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components import aws_permissions
+from components.aws_permissions import PLATFORM_TYPES, deploy_statements
 from components.iam import STS_AUDIENCE, web_identity_trust_policy
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 PREVIEW_PREFIX = "preview-"
-READ_ONLY_POLICY = "ReadOnlyAccess"  # AWS managed: no data reads such as GetSecretValue
-# Services the platform's stacks create and change (the deploy role's scope).
-DEPLOY_SERVICES = (
-    "acm", "autoscaling", "backup", "backup-storage", "cloudwatch", "ec2", "ecr", "eks",
-    "elasticache", "elasticloadbalancing", "iam", "kafka", "kafka-cluster", "kms", "logs",
-    "rds", "s3", "secretsmanager", "ssm", "sts", "tag", "wafv2",
-)  # fmt: skip
 # Services that are global (their API lives in us-east-1) and so escape the region guard.
 GLOBAL_SERVICES = ("iam", "sts", "tag", "organizations", "support", "cloudfront", "route53")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
@@ -129,12 +124,7 @@ def deploy_policy(args: GithubOidcArgs, provider_arn: str) -> dict:
     It is broad by necessity (the platform creates IAM roles, networks and clusters); the
     guard is who can assume it — a reviewed job in a protected GitHub environment."""
     statements: list[dict] = [
-        {
-            "Sid": "PlatformServices",
-            "Effect": "Allow",
-            "Action": [f"{service}:*" for service in DEPLOY_SERVICES],
-            "Resource": "*",
-        },
+        *deploy_statements(PLATFORM_TYPES),  # the services the stacks' resources call
         {
             "Sid": "OnlyTheStacksRegions",
             "Effect": "Deny",
@@ -179,10 +169,16 @@ def deploy_policy(args: GithubOidcArgs, provider_arn: str) -> dict:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def preview_policy(args: GithubOidcArgs) -> dict | None:
-    """On top of ReadOnlyAccess: the state backend (read) and the secrets key (decrypt)."""
-    statements = _backend_statements(args, write=False)
-    return {"Version": "2012-10-17", "Statement": statements} if statements else None
+def preview_policy(args: GithubOidcArgs) -> dict:
+    """What a pull request's preview may read: the configuration of what the stacks manage,
+    never its data (`components/aws_permissions`), plus the state backend (read) and the
+    secrets key (decrypt)."""
+    key = args.secrets_key_arn if isinstance(args.secrets_key_arn, str) else None
+    policy = aws_permissions.preview_policy(
+        PLATFORM_TYPES, state_bucket=args.state_bucket, secrets_key_arn=key
+    )
+    policy["Statement"] += _backend_statements(args, write=False)
+    return policy
 
 
 def _backend_statements(args: GithubOidcArgs, *, write: bool) -> list[dict]:
@@ -240,7 +236,6 @@ class GithubOidc(pulumi.ComponentResource):
                 opts=child,
             )
             self.provider_arn = provider.arn
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self.deploy_role_arns: dict[str, pulumi.Output[str]] = {}
         self.preview_role_arns: dict[str, pulumi.Output[str]] = {}
         for env in args.environments:
@@ -255,22 +250,12 @@ class GithubOidc(pulumi.ComponentResource):
             preview = self._role(
                 f"{name}-{env}-preview", f"{env}-preview", args, preview_env, child
             )
-            aws.iam.RolePolicyAttachment(
-                f"{name}-{env}-preview-read-only",
-                role=preview.name,
-                policy_arn=partition.partition.apply(
-                    lambda p: f"arn:{p}:iam::aws:policy/{READ_ONLY_POLICY}"
-                ),
+            aws.iam.RolePolicy(
+                f"{name}-{env}-preview-read",
+                role=preview.id,
+                policy=json.dumps(preview_policy(args)),
                 opts=child,
             )
-            backend = preview_policy(args)
-            if backend is not None:
-                aws.iam.RolePolicy(
-                    f"{name}-{env}-preview-backend",
-                    role=preview.id,
-                    policy=json.dumps(backend),
-                    opts=child,
-                )
             self.deploy_role_arns[env] = deploy.arn
             self.preview_role_arns[env] = preview.arn
         self.register_outputs(

@@ -6,16 +6,19 @@ import json
 
 import pytest
 
+from components.aws_permissions import PLATFORM_TYPES, deploy_statements
 from components.github_oidc import (
     GITHUB_ISSUER,
     GithubOidcArgs,
     deploy_policy,
+    preview_policy,
     subjects,
     validate,
 )
 from infra.bootstrap.program import main
 from infra.offline import mockengine
 from infra.offline.mockengine import run_program
+from tests.iam_eval import evaluate
 
 CONFIG = {
     "aws:region": "eu-west-1",
@@ -25,6 +28,14 @@ CONFIG = {
     "bootstrap:stateBucket": "acme-pulumi-state",
 }
 ROLE = "aws:iam/role:Role"
+# CONFIG as GithubOidcArgs (what the bootstrap program passes on).
+ARGS = dict(
+    repository="acme/platform",
+    environments=["dev", "uat"],
+    regions=["eu-west-1"],
+    repository_ids=(1234, 5678),
+    state_bucket="acme-pulumi-state",
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,17 +82,25 @@ def test_each_role_trusts_exactly_its_environment_in_both_subject_spellings(reco
 
 
 def test_preview_roles_only_read_and_deploy_roles_stay_in_their_regions(recording):
-    attachments = recording.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-    assert {a.inputs["policyArn"] for a in attachments} == {
-        "arn:aws:iam::aws:policy/ReadOnlyAccess"
-    }
+    # No AWS-managed ReadOnlyAccess (it reads log events and objects): one written-out policy.
+    assert recording.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
     policies = {p.name: json.loads(p.inputs["policy"]) for p in recording.of_type(
         "aws:iam/rolePolicy:RolePolicy")}  # fmt: skip
-    preview = policies["github-dev-preview-backend"]["Statement"]
-    assert [s["Action"] for s in preview] == [
-        ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"]
-    ]
+    assert set(policies) == {
+        "github-dev-deploy", "github-dev-preview-read",
+        "github-uat-deploy", "github-uat-preview-read",
+    }  # fmt: skip
+    preview = policies["github-dev-preview-read"]
+    assert preview == preview_policy(GithubOidcArgs(**ARGS))
+    state = "arn:aws:s3:::acme-pulumi-state/.pulumi/stacks/platform/dev.json"
+    assert evaluate(preview, "s3:GetObject", state) == "Allow"
+    assert evaluate(preview, "s3:GetObject", "arn:aws:s3:::acme-data/x") == "Deny"
+    assert evaluate(preview, "logs:GetLogEvents") == "Deny"
+    assert evaluate(preview, "ec2:DescribeVpcs") == "Allow"
     deploy = {s["Sid"]: s for s in policies["github-dev-deploy"]["Statement"]}
+    # The deploy scope is the table's: MSK storage autoscaling is in it (issue 14).
+    assert deploy["PlatformServices"] == deploy_statements(PLATFORM_TYPES)[0]
+    assert "application-autoscaling:*" in deploy["PlatformServices"]["Action"]
     region_guard = deploy["OnlyTheStacksRegions"]
     assert region_guard["Effect"] == "Deny"
     assert region_guard["Condition"] == {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}
