@@ -1,11 +1,20 @@
 """GitHub Actions → AWS without long-lived keys: the account's GitHub OIDC provider and one
 role per GitHub environment (deploy) plus a read-only role per environment (previews).
 
-Who may assume a role is decided by the token's `sub` claim, which names the repository and
-the GitHub *environment* of the job. So the protection lives in GitHub: each deploy
-environment must have required reviewers and a deployment-branch rule (prod: `main` only); a
-job that names an environment inherits its rules before it gets a token. The preview roles
-trust `preview-<env>` environments, which need no reviewers: they can only read.
+Who may assume a role is decided by the token's `sub` claim. The repository's subject
+template is customised once (`SUBJECT_CLAIM_KEYS`, the `gh api` call is in
+docs/delivery.md) so that `sub` names the repository, the job's GitHub *environment* AND the
+git ref: `repo:acme/platform:environment:prod:ref:refs/heads/main`. The trust itself then
+says "prod deploys from main only" — a branch rule in repository settings (which nobody
+versions) is a second line, not the only one:
+
+    role            environment        refs it trusts
+    <env>-deploy    <env>              the environment's deploy branches (prod: main)
+    <env>-preview   preview-<env>      pull-request merge refs, and the default branch (the
+                                       scheduled drift check)
+
+A job that names an environment inherits that environment's protection (reviewers) before it
+gets a token: prod's deploy and preview environments need required reviewers.
 
 GitHub is moving to an immutable `sub` (`repo:<owner>@<owner_id>/<repo>@<repo_id>:...`, for
 repositories created, renamed or transferred from 2026-07-15, or opted in); with the ids
@@ -16,8 +25,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -28,10 +37,26 @@ from components.iam import STS_AUDIENCE, web_identity_trust_policy
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 PREVIEW_PREFIX = "preview-"
+# The repository's OIDC subject template (`include_claim_keys`), in this order: GitHub builds
+# `sub` as `repo:<owner/name>:<context>:ref:<ref>`, where the context of a job with an
+# environment is `environment:<name>`.
+SUBJECT_CLAIM_KEYS = ("repo", "context", "ref")
+# Refs a preview role trusts: pull requests (GitHub checks out their merge ref) and the
+# default branch, where the scheduled drift check runs.
+PULL_REQUEST_REF = "refs/pull/*/merge"
+# How long a deploy's credentials live. The longest stack's worst first `up` is prod's:
+# EKS (~15 min) -> nodes and add-ons (~15) -> the in-cluster releases, each waiting for
+# readiness (~30), in parallel with VPC -> MSK (15-60 in practice) -> topics -> services, and
+# Aurora writer -> reader -> proxy (~45). Worst case about 2 h; 4 h leaves room for a slow
+# MSK and Helm's readiness timeouts. The job's own timeout stays below it, so a credential
+# never expires inside a running `pulumi up` (where the provider and `aws eks get-token`
+# would fail mid-update and leave pending operations). IAM allows 1..12 h.
+DEPLOY_SESSION_SECONDS = 4 * 3600
 # Services that are global (their API lives in us-east-1) and so escape the region guard.
 GLOBAL_SERVICES = ("iam", "sts", "tag", "organizations", "support", "cloudfront", "route53")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 _ENVIRONMENT = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+_BRANCH = re.compile(r"^[A-Za-z0-9*?][A-Za-z0-9/._*?-]{0,243}$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,8 +76,13 @@ class GithubOidcArgs:
         state_bucket: S3 bucket of a self-managed Pulumi backend (both roles read it, deploy
             roles write it), or None for Pulumi Cloud.
         secrets_key_arn: KMS key of the stacks' secrets provider (`awskms://`), or None.
-        max_session_seconds: how long a workflow's credentials live (deploys of prod take
-            a while: up to an hour by default).
+        deploy_branches: per environment, the branch patterns (globs: `*`, `?`) whose jobs
+            may assume its deploy role — the stack's `platform:app.deployBranches` (the
+            bootstrap passes them from the profiles). An environment without an entry
+            deploys from `default_branch` only.
+        default_branch: the repository's default branch (scheduled jobs run there).
+        max_session_seconds: the roles' maximum session (the workflows ask for
+            `DEPLOY_SESSION_SECONDS`; see there how it is sized).
         role_prefix: roles are named `<role_prefix>-<env>-deploy|preview`; the deploy roles
             may not change roles with this prefix (nor the GitHub provider).
     """
@@ -64,7 +94,9 @@ class GithubOidcArgs:
     existing_provider_arn: pulumi.Input[str] | None = None
     state_bucket: str | None = None
     secrets_key_arn: pulumi.Input[str] | None = None
-    max_session_seconds: int = 3600
+    deploy_branches: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    default_branch: str = "main"
+    max_session_seconds: int = DEPLOY_SESSION_SECONDS
     role_prefix: str = "github-actions"
 
 
@@ -99,21 +131,60 @@ def validate(args: GithubOidcArgs) -> list[str]:
         )
     if not 3600 <= args.max_session_seconds <= 43200:
         problems.append("max_session_seconds: 3600..43200 (IAM's range)")
+    unknown = sorted(set(args.deploy_branches) - set(args.environments or ()))
+    if unknown:
+        problems.append(f"deploy_branches: {unknown} are not among the environments")
+    for env, patterns in args.deploy_branches.items():
+        if isinstance(patterns, str) or not patterns:
+            problems.append(f"deploy_branches[{env!r}]: a non-empty list of branch patterns")
+            continue
+        problems += [f"deploy_branches[{env!r}]: {p}" for p in branch_pattern_problems(patterns)]
+    problems += [f"default_branch: {p}" for p in branch_pattern_problems([args.default_branch])]
     return problems
 
 
-def subjects(args: GithubOidcArgs, environment: str) -> list[str]:
-    """Every `sub` a job of `environment` in the repository may present."""
+def branch_pattern_problems(patterns: Sequence[str]) -> list[str]:
+    """Branch globs an IAM `StringLike` can match as git would name them: `*` and `?` only
+    (IAM has no character classes), no characters git forbids in a ref."""
+    problems = []
+    for pattern in patterns:
+        if not isinstance(pattern, str) or not _BRANCH.fullmatch(pattern) or ".." in pattern:
+            problems.append(
+                f"{pattern!r}: a branch name or glob of letters, digits, '/', '.', '_', '-' and "
+                "the wildcards '*' and '?'"
+            )
+    return problems
+
+
+def deploy_refs(args: GithubOidcArgs, environment: str) -> list[str]:
+    """The git refs whose jobs may assume `environment`'s deploy role."""
+    patterns = args.deploy_branches.get(environment) or [args.default_branch]
+    return [f"refs/heads/{pattern}" for pattern in patterns]
+
+
+def preview_refs(args: GithubOidcArgs) -> list[str]:
+    """Pull requests' merge refs and the default branch (the scheduled drift check)."""
+    return [PULL_REQUEST_REF, f"refs/heads/{args.default_branch}"]
+
+
+def subjects(args: GithubOidcArgs, environment: str, refs: Sequence[str]) -> list[str]:
+    """Every `sub` (or `sub` pattern) a job of `environment` on one of `refs` presents, in
+    the customised template `SUBJECT_CLAIM_KEYS`."""
     owner, name = args.repository.split("/")
-    found = [f"repo:{owner}/{name}:environment:{environment}"]
+    repositories = [f"{owner}/{name}"]
     if args.repository_ids is not None:
         owner_id, repo_id = args.repository_ids
-        found.append(f"repo:{owner}@{owner_id}/{name}@{repo_id}:environment:{environment}")
-    return found
+        repositories.append(f"{owner}@{owner_id}/{name}@{repo_id}")
+    return [
+        f"repo:{repository}:environment:{environment}:ref:{ref}"
+        for repository in repositories
+        for ref in refs
+    ]
 
 
 def trust_policy(provider_arn: str, subs: Sequence[str]) -> dict:
-    """Exact subjects only (a list is an OR), for the STS audience."""
+    """These subjects only (a list is an OR; `*`/`?` match within a ref, never across the
+    environment, which comes first), for the STS audience."""
     return web_identity_trust_policy(provider_arn, GITHUB_ISSUER, subs)
 
 
@@ -239,7 +310,9 @@ class GithubOidc(pulumi.ComponentResource):
         self.deploy_role_arns: dict[str, pulumi.Output[str]] = {}
         self.preview_role_arns: dict[str, pulumi.Output[str]] = {}
         for env in args.environments:
-            deploy = self._role(f"{name}-{env}-deploy", f"{env}-deploy", args, env, child)
+            deploy = self._role(
+                f"{name}-{env}-deploy", f"{env}-deploy", args, env, deploy_refs(args, env), child
+            )
             aws.iam.RolePolicy(
                 f"{name}-{env}-deploy",
                 role=deploy.id,
@@ -248,7 +321,12 @@ class GithubOidc(pulumi.ComponentResource):
             )
             preview_env = f"{PREVIEW_PREFIX}{env}"
             preview = self._role(
-                f"{name}-{env}-preview", f"{env}-preview", args, preview_env, child
+                f"{name}-{env}-preview",
+                f"{env}-preview",
+                args,
+                preview_env,
+                preview_refs(args),
+                child,
             )
             aws.iam.RolePolicy(
                 f"{name}-{env}-preview-read",
@@ -267,13 +345,20 @@ class GithubOidc(pulumi.ComponentResource):
         )
 
     def _role(
-        self, name: str, suffix: str, args: GithubOidcArgs, environment: str, opts
+        self,
+        name: str,
+        suffix: str,
+        args: GithubOidcArgs,
+        environment: str,
+        refs: Sequence[str],
+        opts: pulumi.ResourceOptions,
     ) -> aws.iam.Role:
-        subs = subjects(args, environment)
+        subs = subjects(args, environment, refs)
         return aws.iam.Role(
             name,
             name=f"{args.role_prefix}-{suffix}",
-            description=f"GitHub Actions of {args.repository}, environment {environment}",
+            description=f"GitHub Actions of {args.repository}, environment {environment}, "
+            f"refs {', '.join(refs)}",
             assume_role_policy=self.provider_arn.apply(
                 lambda arn: json.dumps(trust_policy(arn, subs))
             ),

@@ -79,9 +79,18 @@ STS_AUDIENCE = "sts.amazonaws.com"
 def web_identity_trust_policy(
     provider_arn: str, issuer: str, subjects: str | Sequence[str]
 ) -> dict:
-    """Trust for an OIDC identity provider: only these exact subjects (StringEquals; a list is
-    an OR, and no wildcard can match anyone else), only for the STS audience."""
+    """Trust for an OIDC identity provider: only these subjects (a list is an OR), only for
+    the STS audience. Exact subjects use `StringEquals`; a subject with `*` or `?` (a pattern
+    the caller built on purpose, e.g. a ref glob) uses `StringLike` for the subjects only."""
     issuer = issuer.removeprefix("https://")
+    subs = [subjects] if isinstance(subjects, str) else list(subjects)
+    patterned = any(c in sub for sub in subs for c in "*?")
+    value: str | list[str] = subs[0] if isinstance(subjects, str) else subs
+    condition: dict = {"StringEquals": {f"{issuer}:aud": STS_AUDIENCE}}
+    if patterned:
+        condition["StringLike"] = {f"{issuer}:sub": value}
+    else:
+        condition["StringEquals"] = {f"{issuer}:sub": value, f"{issuer}:aud": STS_AUDIENCE}
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -89,12 +98,7 @@ def web_identity_trust_policy(
                 "Effect": "Allow",
                 "Principal": {"Federated": provider_arn},
                 "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{issuer}:sub": subjects if isinstance(subjects, str) else list(subjects),
-                        f"{issuer}:aud": STS_AUDIENCE,
-                    }
-                },
+                "Condition": condition,
             }
         ],
     }

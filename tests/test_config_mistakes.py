@@ -58,6 +58,15 @@ def resources(**fields) -> dict:
 
 # (stack, config, the key the error must name, text it must contain)
 MISTAKES = [
+    # -- who may reach the cluster
+    ("dev", cluster(previewRoleArns=ADMIN),
+     "platform:cluster.previewRoleArns", "must not be cluster-admin"),
+    ("dev", cluster(previewRoleArns="arn:aws:iam::123456789012:role/preview"),
+     "platform:cluster.previewRoleArns", "valid list"),
+    ("dev", cluster(previewRoleArns=["arn:aws:sts::123456789012:assumed-role/preview/ci"]),
+     "platform:cluster.previewRoleArns", "not an assumed-role session"),
+    ("dev", cluster(previewRoleArns=["arn:aws:iam::123456789012:role/p"] * 2),
+     "platform:cluster.previewRoleArns", "each role once"),
     # -- node groups
     ("dev", group(taints=[{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]),
      "platform:cluster.nodeGroups.system.taints[0]", "Kubernetes' NoSchedule as NO_SCHEDULE"),

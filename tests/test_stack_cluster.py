@@ -477,3 +477,28 @@ def test_in_cluster_layer_is_destroyed_before_the_networks_egress(recording):
     assert egress <= _dependencies(recording, provider)
     for group in recording.of_type(NODE_GROUP):
         assert egress <= _dependencies(recording, group), group.name
+
+
+def test_admins_get_cluster_admin_and_previewers_only_discovery(recording, settings):
+    """Exactly: one entry per named role; cluster-admin for the admins; for the pull-request
+    preview roles an entry with no access policy and no Kubernetes groups (the API discovery
+    roles only: a preview's dry-run writes are refused and it previews client-side)."""
+    entries = {
+        e.inputs["principalArn"]: e for e in recording.of_type("aws:eks/accessEntry:AccessEntry")
+    }
+    admins, previewers = settings.cluster.admin_role_arns, settings.cluster.preview_role_arns
+    assert previewers and set(entries) == set(admins) | set(previewers)
+    for entry in entries.values():
+        assert entry.inputs["type"] == "STANDARD"
+        assert not entry.inputs.get("kubernetesGroups")
+    associations = recording.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert sorted(a.inputs["principalArn"] for a in associations) == sorted(admins)
+    for association in associations:
+        assert association.inputs["policyArn"].endswith(
+            ":cluster-access-policy/AmazonEKSClusterAdminPolicy"
+        )
+        assert association.inputs["accessScope"] == {"type": "cluster"}
+    (provider,) = [
+        p for p in recording.of_type("pulumi:providers:kubernetes") if p.name == "cluster-k8s"
+    ]
+    assert provider.inputs["clusterIdentifier"] == settings.name_prefix

@@ -344,3 +344,15 @@ def test_every_pod_the_program_runs_is_hardened_and_mounts_no_api_token(recordin
                 container["name"],
             )
             assert container["resources"]["requests"], (name, container["name"])
+
+
+def test_the_outputs_hold_each_services_release_state_as_applied(recording, settings):
+    """What the release tool and every deploy take over an older stack file (sync.py)."""
+    outputs = recording.outputs["services"]
+    assert set(outputs) == {s.name for s in settings.services}
+    for service in settings.services:
+        entry = outputs[service.name]
+        assert entry["activeColor"] == service.active_color
+        assert entry["tags"] == {"blue": service.tags.blue, "green": service.tags.green}
+        assert entry.get("trafficSplit") == service.traffic_split
+        assert entry.get("idleReplicas") == service.idle_replicas

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.github_oidc import DEPLOY_SESSION_SECONDS
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ACTIONS = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
@@ -105,11 +107,11 @@ def test_tokens_default_to_read_only_and_aws_only_through_oidc(path):
         assert "allowed-account-ids" in step["with"]
     for name, job in document["jobs"].items():
         assumes_role = any(
-            s.get("uses", "").startswith("aws-actions/") for s in job.get("steps", [])
+            s.get("uses", "").startswith(("aws-actions/", "./.github/actions/stack-up"))
+            for s in job.get("steps", [])
         )
-        calls_deploy = job.get("uses") == "./.github/workflows/stack-up.yml"
         wants_token = job.get("permissions", {}).get("id-token") == "write"
-        assert wants_token == (assumes_role or calls_deploy), f"{path.name}:{name}"
+        assert wants_token == assumes_role, f"{path.name}:{name}"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -139,26 +141,118 @@ def test_pull_requests_test_then_preview_every_stack_with_the_pack_and_a_comment
     assert any(s.get("run") == ".ci/run" for s in test["steps"])
 
 
+@cache
+def action(name: str) -> dict:
+    return yaml.safe_load((ROOT / ".github" / "actions" / name / "action.yml").read_text())
+
+
 def test_main_deploys_dev_then_uat_then_prod_each_in_its_environment():
     document = workflow("deploy.yml")
     assert document["on"] == {"push": {"branches": ["main"]}}
-    assert document["concurrency"]["cancel-in-progress"] is False
     jobs = document["jobs"]
-    assert [jobs[s]["with"]["stack"] for s in STACKS] == STACKS
     assert [jobs[s]["needs"] for s in STACKS] == ["test", "dev", "uat"]
     assert jobs["prod"]["if"] == "github.ref == 'refs/heads/main'"
-    up = workflow("stack-up.yml")["jobs"]["up"]
-    assert up["environment"] == {"name": "${{ inputs.stack }}"}
-    assert up["concurrency"]["cancel-in-progress"] is False
-    guard = up["steps"][0]
-    assert guard["if"] == "inputs.stack == 'prod' && github.ref != 'refs/heads/main'"
-    (pulumi,) = _uses("pulumi/actions", {"jobs": {"u": up}})
-    assert pulumi["with"]["command"] == "up"
-    assert pulumi["with"]["comment-on-summary"] is True
-    assert pulumi["with"]["policyPacks"] == "${{ github.workspace }}/policy"
-    (slack,) = _uses("slackapi/slack-github-action", {"jobs": {"u": up}})
-    assert slack["if"] == "always()"
-    assert slack["with"]["webhook"] == "${{ secrets.SLACK_DEPLOY_WEBHOOK_URL }}"
+    for stack in STACKS:
+        job = jobs[stack]
+        assert job["environment"] == stack
+        # The stack's group, the same the release workflow holds; a running up never cancelled.
+        assert job["concurrency"] == {"group": f"stack-{stack}", "cancel-in-progress": False}
+        (up,) = [s for s in job["steps"] if s.get("uses") == "./.github/actions/stack-up"]
+        assert up["with"]["stack"] == stack
+        assert up["with"]["config-passphrase"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
+        assert "session-seconds" not in up["with"]  # the action's default: sized once
+        # Credentials outlive the job: they never expire inside a running `pulumi up`.
+        session = int(action("stack-up")["inputs"]["session-seconds"]["default"])
+        assert session == DEPLOY_SESSION_SECONDS
+        assert job["timeout-minutes"] * 60 < session
+    report = jobs["report"]
+    assert report["needs"] == STACKS
+    assert report["if"] == "always() && contains(needs.*.result, 'cancelled')"
+    assert "exit 1" in report["steps"][0]["run"]
+
+
+def test_a_deploy_previews_with_the_pack_before_it_applies_anything():
+    """A mandatory guardrail refuses before any change: preview with the pack, then the
+    CLI's `up` (which previews again with the pack) — never an up that skips its preview."""
+    steps = action("stack-up")["runs"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    preview = next(i for i, r in enumerate(runs) if r.startswith("pulumi preview"))
+    update = next(i for i, r in enumerate(runs) if r.startswith("pulumi up"))
+    sync = next(i for i, r in enumerate(runs) if "infra.release sync" in r)
+    assert sync < preview < update
+    for index in (preview, update):
+        assert "--policy-pack policy" in runs[index]
+    assert "--yes" in runs[update]
+    text = (ROOT / ".github" / "actions" / "stack-up" / "action.yml").read_text()
+    assert "--skip-preview" not in text and "command: up" not in text
+    (credentials,) = [s for s in steps if s.get("uses", "").startswith("aws-actions/")]
+    assert credentials["with"]["role-duration-seconds"] == "${{ inputs.session-seconds }}"
+
+
+@pytest.mark.parametrize(
+    ("ref_name", "stack", "allowed"),
+    [
+        ("main", "prod", True),
+        ("feature/x", "prod", False),
+        ("release/1.2", "prod", False),
+        ("feature/x", "dev", True),
+        ("feature/x", "uat", True),
+    ],
+)
+def test_the_deploy_guard_step_refuses_another_branch_for_prod(ref_name, stack, allowed):
+    """The guard is code (infra/release/branches.py), run here as GitHub would run it."""
+    (guard,) = [
+        s
+        for s in action("stack-up")["runs"]["steps"]
+        if "infra.release.branches" in s.get("run", "")
+    ]
+    env = {
+        "PATH": os.environ["PATH"],
+        "STACK": stack,
+        "GITHUB_REF_NAME": ref_name,
+        "GITHUB_HEAD_REF": "",
+    }
+    result = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", guard["run"]],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (result.returncode == 0) is allowed, result.stdout + result.stderr
+    if not allowed:
+        assert "accepts deploys and releases only from main" in result.stderr
+
+
+def test_the_pulumi_cli_is_the_locked_sdks_version():
+    (install,) = [
+        s
+        for s in action("pulumi")["runs"]["steps"]
+        if s.get("uses", "").startswith("pulumi/actions")
+    ]
+    locked = re.search(r"^pulumi==([\d.]+)", (ROOT / "requirements.lock").read_text(), re.M)
+    assert install["with"] == {"pulumi-version": locked.group(1)}
+
+
+def test_no_long_lived_pulumi_token_and_stack_secrets_only_from_environments():
+    """A Pulumi Cloud token comes from OIDC (pulumi/auth-actions); the passphrase is an
+    environment secret: read only by jobs that name an environment."""
+    for path in [*WORKFLOWS, *ACTIONS]:
+        text = path.read_text()
+        assert "PULUMI_ACCESS_TOKEN" not in text, path.name
+        assert "secrets: inherit" not in text, path.name
+    for path in WORKFLOWS:
+        for name, job in workflow(path.name)["jobs"].items():
+            if "secrets.PULUMI_CONFIG_PASSPHRASE" in yaml.safe_dump(job):
+                assert job.get("environment"), f"{path.name}:{name}"
+    (auth,) = [
+        s for s in action("pulumi")["runs"]["steps"] if s.get("uses", "").startswith("pulumi/auth")
+    ]
+    assert auth["if"] == "inputs.backend-url == ''"
+
+
+def test_zizmor_finds_nothing_at_medium_or_above():
+    binary = BIN / "zizmor"
+    result = _run([str(binary), "--offline", "--min-severity", "medium", "--format", "plain",
+                   ".github/"])  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_releases_run_the_release_tool_for_a_chosen_stack_service_and_tag():
@@ -169,6 +263,15 @@ def test_releases_run_the_release_tool_for_a_chosen_stack_service_and_tag():
     assert {"service", "tag"} <= set(inputs)
     job = document["jobs"]["release"]
     assert job["environment"] == {"name": "${{ inputs.stack }}"}
+    # One group per stack, shared with deploy.yml; a release cancelled in the queue is loud.
+    assert job["concurrency"] == {"group": "stack-${{ inputs.stack }}", "cancel-in-progress": False}
+    report = document["jobs"]["report"]
+    assert report["needs"] == "release"
+    assert report["if"] == "always() && needs.release.result == 'cancelled'"
+    assert "exit 1" in report["steps"][0]["run"]
+    (credentials,) = _uses("aws-actions/configure-aws-credentials", document)
+    assert credentials["with"]["role-duration-seconds"] == DEPLOY_SESSION_SECONDS
+    assert job["timeout-minutes"] * 60 < DEPLOY_SESSION_SECONDS
     script = next(s["run"] for s in job["steps"] if "infra.release" in s.get("run", ""))
     assert '-m infra.release "$ACTION"' in script
     # Rollback is never held back by the workflow itself (only the tool checks branches).

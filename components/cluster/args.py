@@ -28,6 +28,7 @@ from components.cluster.rules import (
     namespace_problems,
     node_group_name_problems,
     public_endpoint_problems,
+    role_arn_problems,
     size_problems,
     taint_problems,
 )
@@ -109,6 +110,12 @@ class ClusterArgs:
             AmazonEKSClusterAdminPolicy. Nobody else is admin (the cluster creator is not), so
             this must include the role that runs `pulumi up`: it deploys the in-cluster
             resources. IAM role ARNs, not assumed-role session ARNs.
+        preview_role_arns: IAM roles that run `pulumi preview` of pull requests (the GitHub
+            preview roles). Each gets an access entry with NO access policy and no
+            Kubernetes groups: only the API discovery roles, which lets a preview validate
+            against the cluster's OpenAPI schema and nothing else (every dry-run write is
+            refused, and the Kubernetes provider then previews client-side). A pull request's
+            code runs with this role, so it must never read a Secret or write an object.
         secrets_kms_key_arn: KMS key for envelope encryption of Kubernetes Secrets (cluster
             domain key). Cannot be changed after creation.
         log_kms_key_arn: KMS key of the control-plane log group (logs domain key).
@@ -169,6 +176,7 @@ class ClusterArgs:
     vpc_id: pulumi.Input[str]
     private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     admin_role_arns: Sequence[pulumi.Input[str]]
+    preview_role_arns: Sequence[str] = ()
     secrets_kms_key_arn: pulumi.Input[str]
     log_kms_key_arn: pulumi.Input[str]
     ebs_kms_key_arn: pulumi.Input[str]
@@ -231,6 +239,13 @@ def validate(args: ClusterArgs) -> list[str]:
     """Every problem with `args`, naming the field and what is allowed (empty when valid)."""
     problems = [f"cluster_name: {p}" for p in cluster_name_problems(args.cluster_name)]
     problems += [f"admin_role_arns: {p}" for p in admin_role_problems(args.admin_role_arns)]
+    problems += [f"preview_role_arns: {p}" for p in role_arn_problems(args.preview_role_arns)]
+    both = set(args.preview_role_arns) & {a for a in args.admin_role_arns if isinstance(a, str)}
+    if both:
+        problems.append(
+            f"preview_role_arns: {sorted(both)} are admin_role_arns too; a preview role must "
+            "not be cluster-admin (pull requests run with it)"
+        )
     problems += [
         f"public_access_cidrs: {p}"
         for p in cidr_problems(args.public_access_cidrs)

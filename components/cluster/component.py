@@ -154,9 +154,14 @@ class Cluster(pulumi.ComponentResource):
         # `pulumi destroy` deletes every in-cluster object (and the ALBs their finalizers
         # remove) before NAT and the endpoints go.
         api_rules = self._private_api_access(name, args)
+        self._previewers(name, args)
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.eks.kubeconfig_json,
+            # A stable identity: when a preview cannot know the kubeconfig (it is computed),
+            # the provider is not planned for replacement, and with it every object in the
+            # cluster (pulumi-kubernetes DiffConfig).
+            cluster_identifier=args.cluster_name,
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[*admin_grants, *api_rules, *args.egress]
             ),
@@ -272,6 +277,19 @@ class Cluster(pulumi.ComponentResource):
                 )
             )
         return grants
+
+    def _previewers(self, name: str, args: ClusterArgs) -> list[aws.eks.AccessEntry]:
+        """Discovery-only access for the pull-request preview roles: an entry, no policy."""
+        return [
+            aws.eks.AccessEntry(
+                f"{name}-preview-{_role_key(principal, index)}",
+                cluster_name=self.cluster_name,
+                principal_arn=principal,
+                type="STANDARD",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for index, principal in enumerate(args.preview_role_arns)
+        ]
 
     def _private_api_access(
         self, name: str, args: ClusterArgs

@@ -140,7 +140,17 @@ def public_endpoint_problems(
 def admin_role_problems(arns: Sequence[object]) -> list[str]:
     if not arns:
         return ["at least one IAM role ARN (include the role that runs `pulumi up`)"]
-    bad = [arn for arn in arns if isinstance(arn, str) and not _ROLE_ARN.match(arn)]
+    return role_arn_problems(arns)
+
+
+def role_arn_problems(arns: Sequence[object]) -> list[str]:
+    """Each entry an IAM role ARN (what an EKS access entry's principal must be)."""
+    if isinstance(arns, str):
+        return [f"{arns!r}: a list of IAM role ARNs, not one string"]
+    duplicates = sorted({a for a in arns if isinstance(a, str) and list(arns).count(a) > 1})
+    if duplicates:
+        return [f"{duplicates}: each role once"]
+    bad = [arn for arn in arns if not isinstance(arn, str) or not _ROLE_ARN.match(arn)]
     if not bad:
         return []
     hint = (

@@ -10,7 +10,12 @@
 Config (`bootstrap:` namespace): `repository` (owner/name), `environments` (the GitHub
 environments deploying into this account), optional `regions` (default: aws:region),
 `repositoryIds` ([owner id, repo id], for GitHub's immutable OIDC subject),
-`existingOidcProviderArn`, `stateBucket`, `secretsKeyArn`.
+`existingOidcProviderArn`, `stateBucket`, `secretsKeyArn`, `defaultBranch` (main).
+
+Each deploy role trusts the branches its environment's profile deploys from
+(`platform:app.deployBranches`: prod `main`, dev and uat any branch), so "prod deploys from
+main only" is in the trust policy itself. Before the roles are used, set the repository's OIDC
+subject template once (docs/delivery.md), or GitHub's tokens will not match them.
 """
 
 from __future__ import annotations
@@ -19,13 +24,26 @@ import pulumi
 import pulumi_aws as aws
 
 from components.github_oidc import GithubOidc, GithubOidcArgs
+from infra.config.profiles import PROFILES
+
+
+def deploy_branches(environments: list[str]) -> dict[str, list[str]]:
+    """Per environment with a profile of that name, the branches it deploys from (the
+    profile's `app.deployBranches`, one home); other environments deploy from the default
+    branch only."""
+    return {
+        env: list(PROFILES[env]["app"]["deployBranches"]) for env in environments if env in PROFILES
+    }
 
 
 def args_from_config(config: pulumi.Config, region: str) -> GithubOidcArgs:
     ids = config.get_object("repositoryIds")
+    environments = list(config.require_object("environments"))
     return GithubOidcArgs(
         repository=config.require("repository"),
-        environments=list(config.require_object("environments")),
+        environments=environments,
+        deploy_branches=deploy_branches(environments),
+        default_branch=config.get("defaultBranch") or "main",
         regions=list(config.get_object("regions") or [region]),
         repository_ids=tuple(ids) if ids else None,
         existing_provider_arn=config.get("existingOidcProviderArn"),

@@ -81,6 +81,10 @@ class ClusterSettings(ConfigModel):
     )
     # No implicit creator admin: whoever administers the cluster is named here.
     admin_role_arns: Annotated[list[str], rule(cluster_rules.admin_role_problems)]
+    # The GitHub preview roles (bootstrap output `previewRoleArns`): discovery-only access.
+    preview_role_arns: Annotated[list[str], rule(cluster_rules.role_arn_problems)] = Field(
+        default_factory=list
+    )
     log_retention_days: RetentionDays
     imds_hop_limit: Literal[cluster_rules.IMDS_HOP_LIMITS] = component_default(  # type: ignore[valid-type]
         ClusterArgs, "imds_hop_limit"
@@ -111,6 +115,16 @@ class ClusterSettings(ConfigModel):
         if problems:
             raise ValueError("; ".join(problems))
         return value
+
+    @model_validator(mode="after")
+    def _previewers_are_not_admins(self) -> ClusterSettings:
+        both = sorted(set(self.preview_role_arns) & set(self.admin_role_arns))
+        if both:
+            raise ValueError(
+                f"previewRoleArns: {both} are in adminRoleArns too; a preview role must not be "
+                "cluster-admin (pull requests run with it): remove it from adminRoleArns"
+            )
+        return self
 
     @model_validator(mode="after")
     def _public_endpoint(self) -> ClusterSettings:

@@ -62,7 +62,30 @@ def check_branch(stack: str, work_dir: Path) -> str | None:
     if branch_allowed(branch, patterns):
         return None
     return (
-        f"stack {stack!r} accepts releases only from {', '.join(patterns)} "
+        f"stack {stack!r} accepts deploys and releases only from {', '.join(patterns)} "
         f"(platform:app.deployBranches); this is {branch or 'an unknown branch'!r}. "
         "rollback is always allowed."
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m infra.release.branches <stack>`: exit 1 (with the reason) when the current
+    branch may not deploy to the stack. The deploy workflow's guard step runs it, so the
+    decision is this code (tested), not only a workflow `if:`."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m infra.release.branches")
+    parser.add_argument("stack", help="the stack to deploy, e.g. prod")
+    parser.add_argument("--work-dir", type=Path, default=Path(__file__).resolve().parents[2])
+    args = parser.parse_args(argv)
+    refusal = check_branch(args.stack, args.work_dir)
+    if refusal:
+        print(f"::error::{refusal}", file=sys.stderr)
+        return 1
+    print(f"{args.stack}: deploys from {current_branch() or 'this checkout'} are allowed")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,4 +1,8 @@
-"""Command line: `python -m infra.release {status,deploy,promote,rollback}`."""
+"""Command line: `python -m infra.release {status,deploy,promote,rollback,sync}`.
+
+Every command first takes the release-managed fields of every service from the live stack
+(`sync.py`): the tool starts from what runs, never from an older copy of the stack file.
+"""
 
 import argparse
 import logging
@@ -15,12 +19,13 @@ from infra.release.adapters.http_smoke import DEFAULT_PREVIEW_URL
 from infra.release.deploy import Deployment
 from infra.release.gates import OnLatency, OnNoData, Thresholds
 from infra.release.model import Color, ConfigError, ExitCode, Service, find_service
-from infra.release.ports import Ports
+from infra.release.ports import Ports, StackConfig
 from infra.release.promote import Promotion
 from infra.release.record import Record
 from infra.release.rollback import Rollback
 from infra.release.runner import LOG, Machine, run
 from infra.release.status import format_status
+from infra.release.sync import Drift, reconcile
 from infra.release.transitions import DEFAULT_STEPS, Policy
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +99,25 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("--preview-url", default=DEFAULT_PREVIEW_URL, help="URL template")
     rollback = sub.add_parser("rollback", parents=[common, waits], help="previous colour back")
     rollback.add_argument("--to-tag", help="emergency: put this tag on the idle colour first")
+    sync = sub.add_parser(
+        "sync", help="write the live colours/tags/splits into the stack file (before a deploy)"
+    )
+    sync.add_argument("--stack", required=True, help="Pulumi stack, e.g. dev")
+    sync.add_argument("--work-dir", type=Path, default=PROJECT_ROOT, help="Pulumi project dir")
+    sync.add_argument("-v", "--verbose", action="store_true", help="debug logs")
     return parser
+
+
+def sync_live_fields(stack: StackConfig) -> list[Drift]:
+    """Write every release-managed field where the stack file lags the live stack."""
+    drifts = reconcile(stack.read_services(), stack.live_services())  # type: ignore[arg-type]
+    for drift in drifts:
+        LOG.warning("%s", drift.describe())
+        if drift.live_value is None:
+            stack.clear_field(drift.index, drift.field)
+        else:
+            stack.set_field(drift.index, drift.field, drift.live_value)  # type: ignore[arg-type]
+    return drifts
 
 
 def connect(args: argparse.Namespace) -> Ports:
@@ -109,8 +132,12 @@ def connect(args: argparse.Namespace) -> Ports:
     return Ports(
         stack=stack,
         log=stack,
-        cluster=KubectlCluster(args.namespace, args.kube_context),
-        smoke=HttpSmoke(args.namespace, getattr(args, "preview_url", DEFAULT_PREVIEW_URL)),
+        cluster=KubectlCluster(
+            getattr(args, "namespace", "apps"), getattr(args, "kube_context", None)
+        ),
+        smoke=HttpSmoke(
+            getattr(args, "namespace", "apps"), getattr(args, "preview_url", DEFAULT_PREVIEW_URL)
+        ),
         metrics=PrometheusMetrics(getattr(args, "prometheus_url", DEFAULT_PROMETHEUS_URL)),
         clock=SystemClock(),
     )
@@ -148,6 +175,9 @@ def main(
     )
     try:
         ports = connect(args)
+        drifts = sync_live_fields(ports.stack)
+        if args.command == "sync":
+            return _finish(Done(ExitCode.OK, f"{len(drifts)} field(s) taken from the live stack"))
         service = find_service(ports.stack.read_services(), args.service)
         record = ports.log.load(service.name)
     except ConfigError as error:

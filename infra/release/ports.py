@@ -26,6 +26,11 @@ class StackConfig(Protocol):
         """Remove `platform:services[index].<field>`; no-op when absent."""
         ...
 
+    def live_services(self) -> dict[str, dict]:
+        """Per service, the release-managed fields as the stack last applied them (its
+        `services` output, `infra.release.sync.live_fields`); empty before the first up."""
+        ...
+
     def apply(self) -> None:
         """Run `pulumi up` for the stack; raise on failure."""
         ...

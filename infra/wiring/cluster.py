@@ -19,6 +19,7 @@ def cluster(settings: Settings, network: Network, regions: Regions) -> Cluster:
             vpc_id=network.vpc_id,
             private_subnet_ids=network.subnet_ids["private"],
             admin_role_arns=config.admin_role_arns,
+            preview_role_arns=config.preview_role_arns,
             secrets_kms_key_arn=keys.arns["cluster"],
             log_kms_key_arn=keys.arns["logs"],
             ebs_kms_key_arn=keys.arns["cluster"],

@@ -80,8 +80,13 @@ def export(settings: Settings, platform: Platform) -> None:
             wired.settings.name: {
                 "stableService": wired.component.stable_service_name,
                 "previewService": wired.component.preview_service_name,
-                "activeColor": wired.component.active_color,
                 "roleArn": wired.access.role_arn,
+                # The release state as applied: the release tool and every deploy take these
+                # over the stack file (infra/release/sync.py), so a merge never reverts one.
+                "activeColor": wired.component.active_color,
+                "tags": {"blue": wired.settings.tags.blue, "green": wired.settings.tags.green},
+                "trafficSplit": wired.settings.traffic_split,
+                "idleReplicas": wired.settings.idle_replicas,
             }
             for wired in platform.services
         },

@@ -8,14 +8,17 @@ import pytest
 
 from components.aws_permissions import PLATFORM_TYPES, deploy_statements
 from components.github_oidc import (
+    DEPLOY_SESSION_SECONDS,
     GITHUB_ISSUER,
     GithubOidcArgs,
     deploy_policy,
+    deploy_refs,
     preview_policy,
     subjects,
+    trust_policy,
     validate,
 )
-from infra.bootstrap.program import main
+from infra.bootstrap.program import deploy_branches, main
 from infra.offline import mockengine
 from infra.offline.mockengine import run_program
 from tests.iam_eval import evaluate
@@ -59,7 +62,7 @@ def test_one_provider_for_github_with_the_sts_audience_and_no_thumbprint(recordi
     assert "thumbprintLists" not in provider.inputs  # IAM trusts GitHub's CA itself
 
 
-def test_each_role_trusts_exactly_its_environment_in_both_subject_spellings(recording):
+def test_each_role_trusts_its_environment_and_refs_in_both_subject_spellings(recording):
     roles = _roles(recording)
     assert set(roles) == {
         "github-actions-dev-deploy", "github-actions-dev-preview",
@@ -68,17 +71,49 @@ def test_each_role_trusts_exactly_its_environment_in_both_subject_spellings(reco
     for name, role in roles.items():
         env = name.removeprefix("github-actions-").removesuffix("-deploy")
         env = f"preview-{env.removesuffix('-preview')}" if name.endswith("-preview") else env
+        # dev and uat deploy from any branch (their profiles); previews from pull requests
+        # and the default branch (the scheduled drift check).
+        refs = (
+            ["refs/pull/*/merge", "refs/heads/main"]
+            if env.startswith("preview-")
+            else ["refs/heads/*"]
+        )
         statement = _trust(role)
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
         assert statement["Principal"]["Federated"].endswith(f"oidc-provider/{GITHUB_ISSUER}")
-        assert set(statement["Condition"]) == {"StringEquals"}  # no wildcards anywhere
-        assert statement["Condition"]["StringEquals"] == {
-            f"{GITHUB_ISSUER}:aud": "sts.amazonaws.com",
-            f"{GITHUB_ISSUER}:sub": [
-                f"repo:acme/platform:environment:{env}",
-                f"repo:acme@1234/platform@5678:environment:{env}",
-            ],
+        assert statement["Condition"] == {
+            "StringEquals": {f"{GITHUB_ISSUER}:aud": "sts.amazonaws.com"},
+            "StringLike": {
+                f"{GITHUB_ISSUER}:sub": [
+                    *(f"repo:acme/platform:environment:{env}:ref:{ref}" for ref in refs),
+                    *(f"repo:acme@1234/platform@5678:environment:{env}:ref:{ref}" for ref in refs),
+                ]
+            },
         }
+    assert recording.outputs["deployRoleArns"].keys() == {"dev", "uat"}
+    for role in roles.values():
+        assert role.inputs["maxSessionDuration"] == DEPLOY_SESSION_SECONDS
+
+
+def test_prod_deploys_from_main_only_in_the_trust_itself():
+    """The prod profile's deployBranches (main) become an exact subject: no pattern at all."""
+    args = GithubOidcArgs(
+        repository="acme/platform",
+        environments=["prod"],
+        regions=["eu-west-1"],
+        deploy_branches=deploy_branches(["prod"]),
+    )
+    assert deploy_refs(args, "prod") == ["refs/heads/main"]
+    trust = trust_policy(
+        "arn:aws:iam::1:oidc-provider/x", subjects(args, "prod", ["refs/heads/main"])
+    )
+    (statement,) = trust["Statement"]
+    assert statement["Condition"] == {
+        "StringEquals": {
+            f"{GITHUB_ISSUER}:sub": ["repo:acme/platform:environment:prod:ref:refs/heads/main"],
+            f"{GITHUB_ISSUER}:aud": "sts.amazonaws.com",
+        }
+    }
 
 
 def test_preview_roles_only_read_and_deploy_roles_stay_in_their_regions(recording):
@@ -113,7 +148,9 @@ def test_preview_roles_only_read_and_deploy_roles_stay_in_their_regions(recordin
 
 def test_the_legacy_subject_alone_without_repository_ids():
     args = GithubOidcArgs(repository="acme/platform", environments=["prod"], regions=["eu-west-1"])
-    assert subjects(args, "prod") == ["repo:acme/platform:environment:prod"]
+    assert subjects(args, "prod", ["refs/heads/main"]) == [
+        "repo:acme/platform:environment:prod:ref:refs/heads/main"
+    ]
     guard = deploy_policy(args, "arn:aws:iam::1:oidc-provider/x")["Statement"][1]
     assert "iam:*" in guard["NotAction"]  # global services are not region-bound
 
@@ -129,6 +166,13 @@ def test_the_legacy_subject_alone_without_repository_ids():
         ({"repository_ids": (0, 5)}, "positive"),
         ({"max_session_seconds": 60}, "3600..43200"),
         ({"role_prefix": "x" * 60}, "IAM's 64"),
+        ({"deploy_branches": {"qa": ["main"]}}, "not among the environments"),
+        ({"deploy_branches": {"prod": "main"}}, "non-empty list"),
+        ({"deploy_branches": {"prod": []}}, "non-empty list"),
+        ({"deploy_branches": {"prod": ["release/[0-9]*"]}}, "wildcards '*' and '?'"),
+        ({"deploy_branches": {"prod": ["^main$"]}}, "wildcards '*' and '?'"),
+        ({"deploy_branches": {"prod": ["feature..x"]}}, "wildcards '*' and '?'"),
+        ({"default_branch": "ma in"}, "default_branch"),
     ],
 )
 def test_bad_args_are_refused_before_anything_exists(changes, message):

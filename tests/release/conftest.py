@@ -20,6 +20,7 @@ from infra.release.promote import Promotion
 from infra.release.record import Record
 from infra.release.rollback import Rollback
 from infra.release.runner import run
+from infra.release.sync import live_fields
 from infra.release.transitions import Policy
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api"
@@ -82,7 +83,15 @@ class FakeStack:
 
     def clear_field(self, index: int, field: str) -> None:
         self._write(f"clear {field}")
-        self.services[index].pop(field, None)
+        *parents, leaf = field.split(".")
+        node = self.services[index]
+        for part in parents:
+            node = node.get(part, {})  # type: ignore[assignment]
+        node.pop(leaf, None)
+
+    def live_services(self) -> dict[str, dict]:
+        """What the stack's outputs would say after the last apply."""
+        return live_fields({e["name"]: e for e in self.applied})  # type: ignore[misc]
 
     def apply(self) -> None:
         self._write("apply")

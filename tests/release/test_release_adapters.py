@@ -177,12 +177,36 @@ def test_kubectl_failure_is_not_ready():
 # -- Pulumi Automation API ------------------------------------------------------------------
 
 
+class FakeCommand:
+    """Stands in for the workspace's `PulumiCommand` (records the CLI arguments)."""
+
+    def __init__(self, calls):
+        self.calls = calls
+
+    def run(self, args, cwd, additional_env, on_output=None, on_error=None):
+        self.calls.append(("cli", *args))
+
+
+class FakeWorkspace:
+    def __init__(self, calls):
+        self.pulumi_command = FakeCommand(calls)
+        self.work_dir = "/project"
+        self.env_vars = {}
+
+
 class FakeAutoStack:
     """Stands in for `pulumi.automation.Stack` (the real one needs the pulumi CLI)."""
 
-    def __init__(self, services):
+    name = "dev"
+
+    def __init__(self, services, outputs=None):
         self.config = {"platform:services": auto.ConfigValue(json.dumps(services))}
         self.calls = []
+        self.workspace = FakeWorkspace(self.calls)
+        self._outputs = outputs or {}
+
+    def outputs(self):
+        return {k: auto.OutputValue(v, False) for k, v in self._outputs.items()}
 
     def get_config(self, key, *, path=False):
         return self.config[key]
@@ -206,19 +230,39 @@ def test_automation_adapter_uses_path_keys_and_up():
     fake = FakeAutoStack([{"name": "web"}, {"name": "api", "trafficSplit": 10}])
     stack = AutomationStack(fake)
 
-    stack.set_field(1, "tags.green", "1.6.0")
+    stack.set_field(1, "tags.green", "1.10")
     stack.set_field(1, "trafficSplit", 50)
     stack.clear_field(1, "trafficSplit")
     stack.clear_field(1, "idleReplicas")  # absent: no `config rm`
     stack.apply()
 
+    # Typed writes: the tag `1.10` stays text in the stack file (YAML would read 1.1).
+    common = ("cli", "config", "set", "--path", "--type")
     assert fake.calls == [
-        ("set", "platform:services[1].tags.green", "1.6.0", True),
-        ("set", "platform:services[1].trafficSplit", "50", True),
+        (*common, "string", "--plaintext", "--stack", "dev", "--",
+         "platform:services[1].tags.green", "1.10"),
+        (*common, "int", "--plaintext", "--stack", "dev", "--",
+         "platform:services[1].trafficSplit", "50"),
         ("rm", "platform:services[1].trafficSplit", True),
         ("up",),
-    ]
+    ]  # fmt: skip
     assert stack.read_services()[1]["name"] == "api"
+
+
+def test_automation_adapter_reads_the_live_release_fields_from_the_outputs():
+    live = {"api": {"activeColor": "green", "tags": {"blue": "1.4", "green": "1.5"},
+                    "trafficSplit": None, "idleReplicas": 0, "roleArn": "arn:x"}}  # fmt: skip
+    stack = AutomationStack(FakeAutoStack([], outputs={"services": live}))
+
+    assert stack.live_services() == {
+        "api": {
+            "activeColor": "green",
+            "tags": {"blue": "1.4", "green": "1.5"},
+            "trafficSplit": None,
+            "idleReplicas": 0,
+        }
+    }
+    assert AutomationStack(FakeAutoStack([])).live_services() == {}  # never deployed
 
 
 def test_automation_adapter_keeps_the_record_under_the_release_namespace():

@@ -40,7 +40,7 @@ def test_ci_variables_win_over_the_checkout_and_detached_head_is_unknown():
 def test_committed_prod_profile_allows_only_main(monkeypatch):
     monkeypatch.setenv("GITHUB_REF_NAME", "feature/x")
     message = check_branch("prod", PROJECT_ROOT)
-    assert message and "accepts releases only from main" in message
+    assert message and "accepts deploys and releases only from main" in message
     monkeypatch.setenv("GITHUB_REF_NAME", "main")
     assert check_branch("prod", PROJECT_ROOT) is None
     monkeypatch.setenv("GITHUB_REF_NAME", "feature/x")
@@ -56,6 +56,6 @@ def test_cli_refuses_deploy_and_promote_but_not_rollback_from_a_wrong_branch(mon
     for command in (["deploy", "--tag", "1.2.3"], ["promote"]):
         code = cli.main([*command, "--stack", "prod", "--service", "api"], connect=no_stack)
         assert code == 2
-        assert "accepts releases only from main" in capsys.readouterr().err
+        assert "accepts deploys and releases only from main" in capsys.readouterr().err
     rollback = ["rollback", "--stack", "prod", "--service", "api"]
     assert cli.branch_check(cli.build_parser().parse_args(rollback)) is None
