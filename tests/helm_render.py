@@ -24,9 +24,11 @@ so the three stacks share the renders they have in common.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import re
-from collections.abc import Iterable
+import tarfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -339,3 +341,52 @@ def kube_version_allows(constraint: str, kubernetes_version: str) -> bool:
         ):
             return True
     return False
+
+
+# -- the templates' own text ------------------------------------------------------------------
+def _walk_archive(data: bytes, prefix: str) -> Iterator[tuple[str, str]]:
+    """(path below the chart's directory, text) of an archive; a subchart kept as an archive
+    under charts/ is walked too, as `charts/<its name>/...` (Helm itself saves subcharts as
+    directories, which need nothing special)."""
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        for member in archive.getmembers():
+            if not member.isfile():
+                continue
+            path = member.name.split("/", 1)[1] if "/" in member.name else member.name
+            content = archive.extractfile(member).read()  # type: ignore[union-attr]
+            if path.startswith("charts/") and path.endswith(".tgz") and path.count("/") == 1:
+                yield from _walk_archive(content, f"{prefix}charts/{_chart_name(content)}/")
+            else:
+                yield prefix + path, content.decode("utf-8", "replace")
+
+
+def _chart_name(archive: bytes) -> str:
+    with tarfile.open(fileobj=io.BytesIO(archive)) as opened:
+        return opened.getmembers()[0].name.split("/", 1)[0]
+
+
+def chart_files(chart: str, version: str) -> dict[str, str]:
+    """Every file of a cached chart, subcharts included (`charts/<name>[-<version>]/...`)."""
+    path = chart_cache.locate(chart, version)
+    if path is None:
+        raise ChartMissing(chart_cache.missing_message([f"{chart}-{version}"]))
+    if path.is_file():
+        return dict(_walk_archive(path.read_bytes(), ""))
+    files = {}
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        relative = file.relative_to(path).as_posix()
+        if relative.startswith("charts/") and file.suffix == ".tgz":
+            data = file.read_bytes()
+            files |= dict(_walk_archive(data, f"charts/{_chart_name(data)}/"))
+        else:
+            files[relative] = file.read_text("utf-8", "replace")
+    return files
+
+
+def capability_templates(chart: str, version: str) -> list[str]:
+    """The chart's templates (its own and its subcharts') that read `.Capabilities`."""
+    return sorted(
+        path
+        for path, text in chart_files(chart, version).items()
+        if re.search(r"(^|/)templates/", path) and ".Capabilities" in text
+    )

@@ -21,9 +21,12 @@ import copy
 import functools
 import json
 import os
+import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
+from fnmatch import fnmatch
+from pathlib import Path
 
 import helm_python as helm
 import pytest
@@ -65,14 +68,25 @@ class ChartCacheWarning(UserWarning):
 @pytest.fixture(scope="module")
 def charts():
     """Every pinned chart the stacks install is in the cache (else skip, or fail)."""
-    missing = hr.missing_charts(r for env in ENVIRONMENTS for r in stack(env).releases)
+    _require(hr.missing_charts(r for env in ENVIRONMENTS for r in stack(env).releases))
+
+
+def _require(missing: list[str]) -> None:
     outcome = chart_cache.verdict(missing, os.environ)
     if outcome is not None:
         action, message = outcome
         if action == "fail":
             pytest.fail(message)
-        warnings.warn(ChartCacheWarning(message), stacklevel=1)
+        warnings.warn(ChartCacheWarning(message), stacklevel=2)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def every_pinned_chart(charts):
+    """Every chart a versions module pins is cached (the other minors' autoscalers too)."""
+    _require(
+        sorted(s.key for s in chart_cache.SOURCES if not chart_cache.locate(s.name, s.version))
+    )
 
 
 @pytest.fixture
@@ -232,6 +246,34 @@ def test_the_render_sees_the_clusters_kubernetes_version_and_apis(tmp_path):
     without = hr.render_templates(chart, {}, namespace="ns", name="probe", kube_version="v1.33.0")
     assert 'version: "v1.33.0"' in without["probe/templates/cm.yaml"]
     assert 'crd: "false"' in without["probe/templates/cm.yaml"]
+
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "verification.md"
+_ROW = re.compile(r"^\| (?P<chart>[a-z0-9-]+) (?P<version>[0-9.]+) \| `(?P<path>[^`]+)` \|", re.M)
+
+
+def fnmatch_any(names: list[str], pattern: str) -> bool:
+    return any(fnmatch(name, pattern) for name in names)
+
+
+def test_the_docs_list_every_template_that_reads_capabilities(every_pinned_chart):
+    """docs/verification.md names each template of the pinned charts that branches on
+    `.Capabilities` and how the tests cover it; a chart bump that adds one fails here."""
+    rows: dict[str, list[str]] = {}
+    for row in _ROW.finditer(DOC.read_text()):
+        rows.setdefault(f"{row['chart']}-{row['version']}", []).append(row["path"])
+    assert rows
+    undocumented, stale = [], []
+    for source in chart_cache.SOURCES:
+        found = hr.capability_templates(source.name, source.version)
+        patterns = rows.get(source.key, [])
+        for template in found:
+            if not any(fnmatch(template, p) for p in patterns):
+                undocumented.append(f"{source.key}: {template}")
+        stale += [f"{source.key}: {p}" for p in patterns if not fnmatch_any(found, p)]
+    assert undocumented == []
+    assert stale == []
+    assert set(rows) <= {s.key for s in chart_cache.SOURCES}
 
 
 @pytest.mark.parametrize(
