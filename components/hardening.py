@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from components import pod_security
+
 SECCOMP_RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
 # Where a pod with a read-only root filesystem gets a writable emptyDir (a path inside the
 # container, not the host's shared temp directory).
@@ -55,8 +57,14 @@ def is_hardened_container(context: Mapping[str, Any] | None) -> bool:
 
 
 def is_hardened_pod(pod: Mapping[str, Any] | None, container: Mapping[str, Any] | None) -> bool:
-    """True when pod + container contexts together run non-root under RuntimeDefault seccomp."""
+    """True when pod + container contexts together meet Pod Security `restricted` (judged by
+    `components.pod_security`, the one home of those rules) under RuntimeDefault seccomp,
+    with the container hardened as above."""
     pod, container = pod or {}, container or {}
-    non_root = container.get("runAsNonRoot", pod.get("runAsNonRoot")) is True
+    spec = {"securityContext": pod, "containers": [{"name": "c", "securityContext": container}]}
     seccomp = container.get("seccompProfile") or pod.get("seccompProfile") or {}
-    return non_root and seccomp.get("type") == "RuntimeDefault" and is_hardened_container(container)
+    return (
+        not pod_security.problems(spec, "restricted")
+        and seccomp.get("type") == "RuntimeDefault"
+        and is_hardened_container(container)
+    )

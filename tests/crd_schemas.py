@@ -35,6 +35,11 @@ def _to_json_schema(node):
     return out
 
 
+def to_json_schema(crd_schema: dict) -> dict:
+    """A CRD's openAPIV3Schema as JSON Schema, closed like the API server's pruning."""
+    return _to_json_schema(crd_schema)
+
+
 @functools.cache
 def _schemas() -> dict[str, tuple[dict, str]]:
     found = {}

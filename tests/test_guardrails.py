@@ -130,6 +130,14 @@ def test_each_rule_catches_its_violation_and_passes_the_fix(rule):
     assert _violations(good, environment) == {}
 
 
+def test_pods_hardened_refuses_what_pod_security_restricted_refuses_at_pod_level():
+    """A pod whose containers are all hardened still violates with the host's network."""
+    deployment = _deployment(HARDENED)
+    deployment.props["spec"]["template"]["spec"]["hostNetwork"] = True
+    found = _violations([deployment]).get("pods-hardened", [])
+    assert [v.message for v in found] == ["app: Host Namespaces: pod sets hostNetwork=true"]
+
+
 def test_prod_only_rules_do_not_apply_to_dev():
     bad = CASES["prod-stateful-protected"][0] + CASES["no-public-eks-endpoint-in-prod"][0]
     results = evaluate(Stack([provider("dev"), *bad]))

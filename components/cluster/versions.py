@@ -50,9 +50,14 @@ CHART_REPOSITORIES = {
     METRICS_SERVER: "https://kubernetes-sigs.github.io/metrics-server/",
     CLUSTER_AUTOSCALER: "https://kubernetes.github.io/autoscaler",
 }
-# Chart 1.12.0 runs controller v2.12.0, matching the committed reference IAM policy; chart
-# 3.13.0 runs metrics-server 0.8.0.
+# Chart 1.12.0 runs controller v2.12.0, matching the committed reference IAM policy.
 CHART_VERSIONS = {ALB_CONTROLLER: "1.12.0", METRICS_SERVER: "3.13.0"}
+# The image each chart above runs at its pin (its values.yaml default, read at the tag;
+# tests/test_helm_render.py renders the chart and compares).
+CHART_IMAGES = {
+    ALB_CONTROLLER: "public.ecr.aws/eks/aws-load-balancer-controller:v2.12.0",
+    METRICS_SERVER: "registry.k8s.io/metrics-server/metrics-server:v0.8.0",
+}
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,14 @@ CLUSTER_AUTOSCALER_PINS = {
     "1.34": AutoscalerPin(chart="9.53.0", image_tag="v1.34.2"),
     "1.35": AutoscalerPin(chart="9.59.0", image_tag="v1.35.0"),
 }
+# The chart's default image repository (the pins above set only the tag).
+CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
+
+
+def autoscaler_image(kubernetes_version: str) -> str:
+    """The Cluster Autoscaler image the pinned chart runs on a cluster of this minor."""
+    return f"{CLUSTER_AUTOSCALER_IMAGE}:{CLUSTER_AUTOSCALER_PINS[kubernetes_version].image_tag}"
+
 
 # Where each chart takes its pod- and container-level securityContext (the names differ:
 # Cluster Autoscaler's `securityContext` is the *pod* one). Values read at the pinned versions.

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from components import pod_security
 from components.hardening import is_hardened_pod
 
 PROD = "prod"
@@ -264,6 +265,10 @@ def _pods_hardened(stack: Stack) -> Iterator[Violation]:
                 yield Violation(
                     "pods-hardened", r.urn, f"{r.name}: container {container.get('name')}"
                 )
+        # Everything Pod Security `restricted` refuses, the pod-level controls included
+        # (host namespaces, hostPath and other volume types, sysctls, ephemeral containers).
+        for problem in pod_security.problems(pod, "restricted"):
+            yield Violation("pods-hardened", r.urn, f"{r.name}: {problem}")
 
 
 def _required_tags(stack: Stack) -> Iterator[Violation]:
@@ -304,8 +309,9 @@ RULES: tuple[Rule, ...] = (
          _prod_stateful_protected),
     Rule("helm-charts-pinned", "Every Helm chart has an exact version and an https repository.",
          _helm_pinned),
-    Rule("pods-hardened", "Every pod runs non-root, RuntimeDefault seccomp, no privilege "
-         "escalation, all capabilities dropped, read-only root filesystem.", _pods_hardened),
+    Rule("pods-hardened", "Every pod meets Pod Security restricted and runs non-root, "
+         "RuntimeDefault seccomp, no privilege escalation, all capabilities dropped, read-only "
+         "root filesystem.", _pods_hardened),
     Rule("required-tags", "Every AWS resource carries the platform's cost and ownership tags "
          "(through its provider's default tags).", _required_tags),
     Rule("no-public-eks-endpoint-in-prod", "prod's Kubernetes API has no public endpoint.",
