@@ -135,7 +135,7 @@ def to_json(record: DrillRecord) -> str:
     for key in _TIMES:
         data[key] = iso(getattr(record, key))
     data["restores"] = [_restore_json(r) for r in record.restores]
-    return json.dumps({"schema": SCHEMA, **data}, indent=2, sort_keys=True, default=str) + "\n"
+    return json.dumps({"schema": SCHEMA, **data}, indent=2, default=str) + "\n"
 
 
 def _restore_json(restore: Restore) -> dict[str, Any]:
