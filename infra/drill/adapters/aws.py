@@ -35,6 +35,7 @@ TAGGED_TYPES = {
     "elasticache:replicationgroup": Kind.CACHE_GROUP,
     "s3:bucket": Kind.BUCKET,
 }
+DELETING = "deleting"
 _SCALING_KEYS = ("MinCapacity", "MaxCapacity", "SecondsUntilAutoPause")
 _NOT_FOUND = {
     "DBClusterNotFoundFault",
@@ -321,16 +322,19 @@ class Boto3Cloud(S3Calls):
 
     # -- tags and cleanup ------------------------------------------------------------------------
     def tags(self, resource: Resource) -> Mapping[str, str] | None:
+        """None for what is gone or already being deleted (a second cleanup must not fail)."""
         region, name = resource.region, resource.identifier
         if resource.kind is Kind.RDS_CLUSTER:
             cluster = self.cluster(region, name)
-            return None if cluster is None else cluster.tags
+            return None if cluster is None or cluster.status == DELETING else cluster.tags
         if resource.kind is Kind.RDS_INSTANCE:
             instance = self._instance(region, name)
-            return None if instance is None else tag_map(instance.get("TagList"))
+            if instance is None or instance.get("DBInstanceStatus") == DELETING:
+                return None
+            return tag_map(instance.get("TagList"))
         if resource.kind is Kind.CACHE_GROUP:
             group = self._group(region, name)
-            if group is None:
+            if group is None or group.get("Status") == DELETING:
                 return None
             listed = self._client(region, "elasticache").list_tags_for_resource(
                 ResourceName=group["ARN"]
