@@ -62,6 +62,7 @@ class SystemProbes:
 
 def pulumi_outputs(stack: str, work_dir: str, timeout: float = 120.0) -> str:
     """`pulumi stack output --json --stack <stack>` (no secrets: the drill needs none)."""
+    # A fixed argument list (no shell); `pulumi` from PATH, as the release tool's Automation API.
     done = subprocess.run(  # nosec B603 B607
         ["pulumi", "stack", "output", "--json", "--stack", stack],
         cwd=work_dir,
