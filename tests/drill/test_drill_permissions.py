@@ -86,3 +86,8 @@ def test_actions_are_service_prefixed_and_unique():
     listed = actions()
     assert listed == sorted(set(listed))
     assert all(":" in a and a.split(":")[1][0].isupper() for a in listed)
+
+
+def test_the_restore_runbook_lists_every_action_of_the_drill_role():
+    runbook = (ADAPTERS.parents[2] / "docs" / "restore.md").read_text()
+    assert [a for a in actions() if f"`{a}`" not in runbook] == []
