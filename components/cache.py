@@ -258,6 +258,7 @@ class Cache(pulumi.ComponentResource):
         self.port = self.replication_group.port
         self.auth_secret_arn = self.auth_secret.arn
         self.security_group_id = self.security_group.id
+        self.group_id = self.replication_group.replication_group_id
         self.register_outputs(
             {
                 "primaryEndpoint": self.primary_endpoint,

@@ -10,8 +10,10 @@ versions) is a second line, not the only one:
 
     role            environment        refs it trusts
     <env>-deploy    <env>              the environment's deploy branches (prod: main)
-    <env>-preview   preview-<env>      pull-request merge refs, and the default branch (the
-                                       scheduled drift check)
+    <env>-preview   preview-<env>      pull-request merge refs, and the default branch
+    <env>-<op>      <op>-<env>         the default branch only: scheduled operations jobs of
+                                       reviewed code (`operations`: the drift check, the DR
+                                       drill), which may read more than a pull request may
 
 A job that names an environment inherits that environment's protection (reviewers) before it
 gets a token: prod's deploy and preview environments need required reviewers.
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -59,6 +61,23 @@ _ENVIRONMENT = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _BRANCH = re.compile(r"^[A-Za-z0-9*?][A-Za-z0-9/._*?-]{0,243}$")
 
 
+@dataclass(frozen=True)
+class OperationsRole:
+    """A role per environment for a scheduled operations job that runs reviewed code only.
+
+    Attributes:
+        name: `drift`, `drill`, ...: the role is `<prefix>-<env>-<name>`, trusted by the
+            GitHub environment `<name>-<env>` on the default branch only.
+        policy: its identity policy document, per environment name (the stack's resources
+            carry the `environment` tag, which a policy can match).
+        purpose: one line for the role's description.
+    """
+
+    name: str
+    policy: Callable[[str], dict]
+    purpose: str
+
+
 @dataclass(frozen=True, kw_only=True)
 class GithubOidcArgs:
     """Inputs of `GithubOidc`.
@@ -81,6 +100,7 @@ class GithubOidcArgs:
             bootstrap passes them from the profiles). An environment without an entry
             deploys from `default_branch` only.
         default_branch: the repository's default branch (scheduled jobs run there).
+        operations: the operations roles each environment also gets (`OperationsRole`).
         max_session_seconds: the roles' maximum session (the workflows ask for
             `DEPLOY_SESSION_SECONDS`; see there how it is sized).
         role_prefix: roles are named `<role_prefix>-<env>-deploy|preview`; the deploy roles
@@ -96,6 +116,7 @@ class GithubOidcArgs:
     secrets_key_arn: pulumi.Input[str] | None = None
     deploy_branches: Mapping[str, Sequence[str]] = field(default_factory=dict)
     default_branch: str = "main"
+    operations: Sequence[OperationsRole] = ()
     max_session_seconds: int = DEPLOY_SESSION_SECONDS
     role_prefix: str = "github-actions"
 
@@ -140,6 +161,12 @@ def validate(args: GithubOidcArgs) -> list[str]:
             continue
         problems += [f"deploy_branches[{env!r}]: {p}" for p in branch_pattern_problems(patterns)]
     problems += [f"default_branch: {p}" for p in branch_pattern_problems([args.default_branch])]
+    names = [op.name for op in args.operations]
+    for name in names:
+        if not _ENVIRONMENT.fullmatch(name) or name in ("deploy", "preview"):
+            problems.append(f"operations {name!r}: letters, digits, '-', not deploy or preview")
+    if len(set(names)) != len(names):
+        problems.append(f"operations {names}: each once")
     return problems
 
 
@@ -252,6 +279,36 @@ def preview_policy(args: GithubOidcArgs) -> dict:
     return policy
 
 
+def drift_policy(args: GithubOidcArgs, environment: str) -> dict:
+    """The drift check's `pulumi preview --refresh`: what a preview reads, plus the values a
+    refresh of the stack's secret versions reads — only secrets carrying this environment's
+    tag, decrypted only through Secrets Manager. Reviewed code of the default branch only."""
+    policy = preview_policy(args)
+    for statement in policy["Statement"]:
+        if statement.get("Sid") == "NoDataReads":
+            statement["Action"] = [
+                a for a in statement["Action"]
+                if a not in ("secretsmanager:GetSecretValue", "kms:Decrypt")
+            ]  # fmt: skip
+    policy["Statement"] += [
+        {
+            "Sid": "TheStacksOwnSecretValues",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:ResourceTag/environment": environment}},
+        },
+        {
+            "Sid": "DecryptThroughSecretsManagerOnly",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}},
+        },
+    ]
+    return policy
+
+
 def _backend_statements(args: GithubOidcArgs, *, write: bool) -> list[dict]:
     statements: list[dict] = []
     if args.state_bucket:
@@ -309,6 +366,9 @@ class GithubOidc(pulumi.ComponentResource):
             self.provider_arn = provider.arn
         self.deploy_role_arns: dict[str, pulumi.Output[str]] = {}
         self.preview_role_arns: dict[str, pulumi.Output[str]] = {}
+        self.operations_role_arns: dict[str, dict[str, pulumi.Output[str]]] = {
+            op.name: {} for op in args.operations
+        }
         for env in args.environments:
             deploy = self._role(
                 f"{name}-{env}-deploy", f"{env}-deploy", args, env, deploy_refs(args, env), child
@@ -336,11 +396,31 @@ class GithubOidc(pulumi.ComponentResource):
             )
             self.deploy_role_arns[env] = deploy.arn
             self.preview_role_arns[env] = preview.arn
+            main_only = [f"refs/heads/{args.default_branch}"]
+            for op in args.operations:
+                role = self._role(
+                    f"{name}-{env}-{op.name}",
+                    f"{env}-{op.name}",
+                    args,
+                    f"{op.name}-{env}",
+                    main_only,
+                    child,
+                )
+                policy = op.policy(env)
+                policy["Statement"] = [
+                    *policy["Statement"],
+                    *_backend_statements(args, write=False),
+                ]
+                aws.iam.RolePolicy(
+                    f"{name}-{env}-{op.name}", role=role.id, policy=json.dumps(policy), opts=child
+                )
+                self.operations_role_arns[op.name][env] = role.arn
         self.register_outputs(
             {
                 "providerArn": self.provider_arn,
                 "deployRoleArns": self.deploy_role_arns,
                 "previewRoleArns": self.preview_role_arns,
+                "operationsRoleArns": self.operations_role_arns,
             }
         )
 

@@ -24,7 +24,11 @@ from components.logs import LOG_RETENTION_DAYS, encrypted_log_group
 # Interface endpoints that let private nodes pull images and get credentials without NAT.
 DEFAULT_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs")
 # "single": one NAT for all private subnets (cheap, one AZ of failure); "perAz": one per AZ.
-NAT_MODES = ("single", "perAz")
+# A cluster's nodes need one of these (images, AWS APIs without endpoints).
+CLUSTER_NAT_MODES = ("single", "perAz")
+# "none": no way out at all — a network for data stores alone (the replica region's recovery
+# site, where the DR drill restores backup copies).
+NAT_MODES = (*CLUSTER_NAT_MODES, "none")
 MIN_AZS = 2  # EKS and Aurora need subnets in two zones at least
 
 
@@ -37,8 +41,9 @@ class NetworkArgs:
         cidr: VPC IPv4 CIDR, /16../20, private range; subnets are planned by
             `components.cidr.plan_subnets`.
         az_count: number of availability zones (2..6); the first N available zones are used.
-        nat_gateways: "single" (one NAT for all private subnets: cheap, one AZ of failure) or
-            "perAz" (one per AZ: each AZ keeps egress if another fails).
+        nat_gateways: "single" (one NAT for all private subnets: cheap, one AZ of failure),
+            "perAz" (one per AZ: each AZ keeps egress if another fails) or "none" (no egress:
+            a network for data stores alone; the private tier has no route out).
         flow_log_kms_key_arn: customer-managed key for the flow-log log group.
         flow_log_retention_days: flow-log retention (a CloudWatch Logs retention value).
         interface_endpoints: create interface endpoints for `interface_endpoint_services`.
@@ -202,7 +207,7 @@ class Network(pulumi.ComponentResource):
                 opts=opts,
             )
 
-        nat_count = args.az_count if args.nat_gateways == "perAz" else 1
+        nat_count = {"perAz": args.az_count, "single": 1, "none": 0}[args.nat_gateways]
         self.nat_gateways = []
         for index in range(nat_count):
             eip = aws.ec2.Eip(
@@ -232,18 +237,20 @@ class Network(pulumi.ComponentResource):
                 tags={"Name": f"{args.name_prefix}-private-{index}"},
                 opts=opts,
             )
-            route = aws.ec2.Route(
-                f"{name}-private-{index}-nat",
-                route_table_id=table.id,
-                destination_cidr_block="0.0.0.0/0",
-                nat_gateway_id=self.nat_gateways[index % nat_count].id,
-                opts=opts,
-            )
             association = aws.ec2.RouteTableAssociation(
                 f"{name}-private-{index}", subnet_id=subnet.id, route_table_id=table.id, opts=opts
             )
             self.private_route_tables.append(table)
-            self.egress += [route, association]
+            self.egress.append(association)
+            if nat_count:
+                route = aws.ec2.Route(
+                    f"{name}-private-{index}-nat",
+                    route_table_id=table.id,
+                    destination_cidr_block="0.0.0.0/0",
+                    nat_gateway_id=self.nat_gateways[index % nat_count].id,
+                    opts=opts,
+                )
+                self.egress.append(route)
         self.egress += self.nat_gateways
 
         # Isolated tier: local routes only (plus the S3 gateway endpoint added below).

@@ -12,7 +12,7 @@ import pulumi
 from infra.config import Settings
 from infra.wiring import foundation
 from infra.wiring.cluster import cluster as build_cluster
-from infra.wiring.data_stores import data_stores
+from infra.wiring.data_stores import data_stores, recovery_site
 from infra.wiring.exports import Platform, export
 from infra.wiring.observability import observability as build_observability
 from infra.wiring.services import ServiceFoundations, services
@@ -26,6 +26,7 @@ def build(settings: Settings) -> Platform:
     alb_groups = foundation.alb_groups(settings, buckets)
     cluster = build_cluster(settings, network, regions)
     stores = data_stores(settings, network, regions, cluster)
+    recovery = recovery_site(settings, regions)
     observability = build_observability(settings, network, regions, cluster, alb_groups)
     wired = services(
         ServiceFoundations(settings, regions, network, cluster, stores, alb_groups, observability)
@@ -33,6 +34,6 @@ def build(settings: Settings) -> Platform:
 
     for warning in settings.warnings():
         pulumi.log.warn(warning)
-    platform = Platform(regions, network, buckets, cluster, stores, observability, wired)
+    platform = Platform(regions, network, buckets, cluster, stores, observability, wired, recovery)
     export(settings, platform)
     return platform

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from components import pod_security
-from infra.mockengine import Recording
+from infra.offline.mockengine import Recording
 from tests import kubernetes_schemas
 
 NAMESPACE = "kubernetes:core/v1:Namespace"

@@ -37,7 +37,7 @@ import helm_python as helm
 import yaml
 from helm_python import _native
 
-from infra.mockengine import RecordedResource, Recording, integral
+from infra.offline.mockengine import RecordedResource, Recording, integral
 from tests import chart_cache
 from tests.admission import pod_templates
 

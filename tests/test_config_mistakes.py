@@ -67,6 +67,11 @@ MISTAKES = [
      "platform:cluster.previewRoleArns", "not an assumed-role session"),
     ("dev", cluster(previewRoleArns=["arn:aws:iam::123456789012:role/p"] * 2),
      "platform:cluster.previewRoleArns", "each role once"),
+    ("dev", cluster(readerRoleArns=ADMIN),
+     "platform:cluster.readerRoleArns", "one role, one kind of access"),
+    ("dev", cluster(previewRoleArns=["arn:aws:iam::123456789012:role/p"],
+                    readerRoleArns=["arn:aws:iam::123456789012:role/p"]),
+     "platform:cluster.previewRoleArns", "must not read Secrets"),
     # -- node groups
     ("dev", group(taints=[{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]),
      "platform:cluster.nodeGroups.system.taints[0]", "Kubernetes' NoSchedule as NO_SCHEDULE"),

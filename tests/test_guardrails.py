@@ -1,5 +1,5 @@
-"""The guardrails (infra/guardrails.py): every rule on a violating and a compliant stack, every
-committed stack clean, and the CrossGuard pack running the very same rules."""
+"""The guardrails (infra/guardrails/rules.py): every rule on a violating and a compliant
+stack, every committed stack clean, and the CrossGuard pack running the very same rules."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ import pytest
 
 from components.cluster import versions as cluster_versions
 from components.observability import versions as observability_versions
-from infra.settings import ENVIRONMENTS
+from infra.config import ENVIRONMENTS
 from tests import admission, chart_cache
 from tests import helm_render as hr
 from tests.conftest import planned

@@ -14,7 +14,7 @@ import copy
 
 import pytest
 
-from infra.mockengine import kubernetes_manifest
+from infra.offline.mockengine import kubernetes_manifest
 from tests import admission, kubernetes_schemas
 from tests.conftest import planned
 

@@ -193,9 +193,13 @@ def test_every_kms_key_rotates_and_has_a_policy(recording):
 
 
 # -- network ------------------------------------------------------------------------------------
-def _subnets_by_tier(recording) -> dict[str, list[RecordedResource]]:
+def _subnets_by_tier(recording, prefix: str = "network-") -> dict[str, list[RecordedResource]]:
+    """The stack's own VPC's subnets by tier (`prefix` "recovery-network-": the recovery
+    site's, `""`: every VPC's)."""
     tiers: dict[str, list[RecordedResource]] = {}
     for subnet in recording.of_type("aws:ec2/subnet:Subnet"):
+        if not subnet.name.startswith(prefix):
+            continue
         tiers.setdefault(subnet.inputs["tags"]["tier"], []).append(subnet)
     return tiers
 
@@ -246,26 +250,44 @@ def test_load_balancer_subnet_discovery_tags(recording):
 
 
 def test_default_security_group_is_stripped(recording):
-    (default_sg,) = recording.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
-    assert default_sg.inputs.get("ingress", []) == []
-    assert default_sg.inputs.get("egress", []) == []
+    """In every VPC (prod also has the recovery site's in the replica region)."""
+    vpcs = recording.of_type("aws:ec2/vpc:Vpc")
+    groups = recording.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    assert {g.inputs["vpcId"] for g in groups} == {v.id for v in vpcs}
+    for default_sg in groups:
+        assert default_sg.inputs.get("ingress", []) == []
+        assert default_sg.inputs.get("egress", []) == []
 
 
 def test_vpc_flow_logs_capture_all_traffic(recording):
-    (flow_log,) = recording.of_type("aws:ec2/flowLog:FlowLog")
-    assert flow_log.inputs["trafficType"] == "ALL"
-    assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
+    vpcs = recording.of_type("aws:ec2/vpc:Vpc")
+    flow_logs = recording.of_type("aws:ec2/flowLog:FlowLog")
+    assert {f.inputs["vpcId"] for f in flow_logs} == {v.id for v in vpcs}
+    for flow_log in flow_logs:
+        assert flow_log.inputs["trafficType"] == "ALL"
+        assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
 
 
 def test_data_subnet_groups_use_exactly_the_isolated_subnets(recording):
-    isolated = {s.id for s in _subnets_by_tier(recording)["isolated"]}
+    """In every VPC of the stack (its own, and prod's recovery site in the replica region)."""
+    by_network: dict[str, set[str]] = {}
+    for subnet in _subnets_by_tier(recording, prefix="")["isolated"]:
+        by_network.setdefault(subnet.parent, set()).add(subnet.id)
+    assert by_network
     for type_ in ("aws:rds/subnetGroup:SubnetGroup", "aws:elasticache/subnetGroup:SubnetGroup"):
-        (group,) = recording.of_type(type_)
-        assert set(group.inputs["subnetIds"]) == isolated
+        groups = recording.of_type(type_)
+        assert len(groups) == len(by_network)
+        for group in groups:
+            assert set(group.inputs["subnetIds"]) == by_network[group.parent]
 
 
 def test_interface_endpoints_follow_the_profile(recording, settings):
-    endpoints = recording.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+    # The stack's own VPC (the recovery site in the replica region has its S3 endpoint too).
+    endpoints = [
+        e
+        for e in recording.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if e.name.startswith("network-")
+    ]
     gateway = [e for e in endpoints if e.inputs["vpcEndpointType"] == "Gateway"]
     interface = [e for e in endpoints if e.inputs["vpcEndpointType"] == "Interface"]
     assert [g.inputs["serviceName"] for g in gateway] == [f"com.amazonaws.{settings.region}.s3"]

@@ -66,7 +66,10 @@ def _eks_outputs(recording: Recording, settings) -> dict[str, Any]:
 
 
 def _private_subnet_ids(recording: Recording) -> set[str]:
-    subnets = recording.of_type("aws:ec2/subnet:Subnet")
+    """The cluster's VPC's private tier (not the replica region's recovery site)."""
+    subnets = [
+        s for s in recording.of_type("aws:ec2/subnet:Subnet") if s.name.startswith("network-")
+    ]
     private = {s.id for s in subnets if s.inputs["tags"]["tier"] == "private"}
     assert private
     return private
@@ -469,8 +472,11 @@ def test_in_cluster_layer_is_destroyed_before_the_networks_egress(recording):
     egress = {
         r.urn
         for r in recording.resources
-        if r.type in ("aws:ec2/natGateway:NatGateway", "aws:ec2/vpcEndpoint:VpcEndpoint")
-        or (r.type == "aws:ec2/route:Route" and r.inputs.get("natGatewayId"))
+        if r.name.startswith("network-")  # the cluster's VPC (not the recovery site's)
+        and (
+            r.type in ("aws:ec2/natGateway:NatGateway", "aws:ec2/vpcEndpoint:VpcEndpoint")
+            or (r.type == "aws:ec2/route:Route" and r.inputs.get("natGatewayId"))
+        )
     }
     assert egress
     (provider,) = recording.of_type(K8S_PROVIDER)
@@ -480,23 +486,34 @@ def test_in_cluster_layer_is_destroyed_before_the_networks_egress(recording):
 
 
 def test_admins_get_cluster_admin_and_previewers_only_discovery(recording, settings):
-    """Exactly: one entry per named role; cluster-admin for the admins; for the pull-request
-    preview roles an entry with no access policy and no Kubernetes groups (the API discovery
-    roles only: a preview's dry-run writes are refused and it previews client-side)."""
+    """Exactly: one entry per named role; cluster-admin for the admins; read-all (no writes)
+    for the drift check's role; for the pull-request preview roles an entry with no access
+    policy and no Kubernetes groups (the API discovery roles only: a preview's dry-run writes
+    are refused and it previews client-side)."""
     entries = {
         e.inputs["principalArn"]: e for e in recording.of_type("aws:eks/accessEntry:AccessEntry")
     }
-    admins, previewers = settings.cluster.admin_role_arns, settings.cluster.preview_role_arns
-    assert previewers and set(entries) == set(admins) | set(previewers)
+    config = settings.cluster
+    admins, previewers, readers = (
+        config.admin_role_arns,
+        config.preview_role_arns,
+        config.reader_role_arns,
+    )
+    assert previewers and readers
+    assert set(entries) == set(admins) | set(previewers) | set(readers)
     for entry in entries.values():
         assert entry.inputs["type"] == "STANDARD"
         assert not entry.inputs.get("kubernetesGroups")
     associations = recording.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
-    assert sorted(a.inputs["principalArn"] for a in associations) == sorted(admins)
+    granted = {
+        a.inputs["principalArn"]: a.inputs["policyArn"].rsplit("/", 1)[1] for a in associations
+    }
+    assert granted == {
+        **dict.fromkeys(admins, "AmazonEKSClusterAdminPolicy"),
+        **dict.fromkeys(readers, "AmazonEKSAdminViewPolicy"),  # the drift check: no writes
+    }
+    assert len(associations) == len(granted)
     for association in associations:
-        assert association.inputs["policyArn"].endswith(
-            ":cluster-access-policy/AmazonEKSClusterAdminPolicy"
-        )
         assert association.inputs["accessScope"] == {"type": "cluster"}
     (provider,) = [
         p for p in recording.of_type("pulumi:providers:kubernetes") if p.name == "cluster-k8s"

@@ -47,7 +47,10 @@ def _key_arn(recording: Recording, domain: str) -> str:
 
 
 def _isolated_subnet_ids(recording: Recording) -> set[str]:
-    subnets = recording.of_type("aws:ec2/subnet:Subnet")
+    """The stack's own VPC's isolated tier (not the replica region's recovery site)."""
+    subnets = [
+        s for s in recording.of_type("aws:ec2/subnet:Subnet") if s.name.startswith("network-")
+    ]
     isolated = {s.id for s in subnets if s.inputs["tags"]["tier"] == "isolated"}
     assert isolated
     return isolated
@@ -123,7 +126,7 @@ def test_every_store_is_in_exactly_the_isolated_subnets(recording):
         "aws:elasticache/subnetGroup:SubnetGroup": CACHE,
     }
     for group_type, store_type in groups.items():
-        group = _one(recording, group_type)
+        (group,) = [g for g in recording.of_type(group_type) if g.name.startswith("network-")]
         assert set(group.inputs["subnetIds"]) == isolated
         store = _one(recording, store_type)
         key = "dbSubnetGroupName" if store_type == RDS_CLUSTER else "subnetGroupName"
@@ -358,7 +361,7 @@ def test_prod_backup_plan_copies_to_a_vault_in_the_second_region(recording, sett
         return
     assert settings.replica_region and settings.database.cross_region_backup
     (plan,) = plans
-    (rule,) = plan.inputs["rules"]
+    rule = next(r for r in plan.inputs["rules"] if r["ruleName"] == "daily")
     assert rule["lifecycle"]["deleteAfter"] == settings.database.backup_retention_days
     copies = rule.get("copyActions") or []
     assert len(copies) == 1, "prod backups must be copied to the second region"
@@ -566,3 +569,24 @@ def test_every_declared_topic_exists_retained_and_only_its_owner_may_use_it(reco
         assert sorted(r.rsplit("/", 1)[1] for r in topic_resources) == sorted(
             t.name for t in service.topics
         )
+
+
+def test_a_region_loss_loses_at_most_about_an_hour(recording, settings):
+    """The brief's RPO < 1 h for a region loss: with a replica region, an hourly recovery
+    point is copied there (kept two days) beside the daily one (kept the retention)."""
+    plans = recording.of_type("aws:backup/plan:Plan")
+    if not settings.database.cross_region_backup:
+        assert all(len(p.inputs["rules"]) == 1 for p in plans)
+        return
+    (plan,) = plans
+    rules = {r["ruleName"]: r for r in plan.inputs["rules"]}
+    assert set(rules) == {"daily", "hourly-copy"}
+    hourly = rules["hourly-copy"]
+    assert hourly["schedule"] == "cron(0 * ? * * *)"
+    assert hourly["completionWindow"] <= 120  # copied within the next hour or two
+    (copy,) = hourly["copyActions"]
+    (daily_copy,) = rules["daily"]["copyActions"]
+    assert copy["destinationVaultArn"] == daily_copy["destinationVaultArn"]
+    assert f":{settings.replica_region}:" in copy["destinationVaultArn"]
+    assert copy["lifecycle"]["deleteAfter"] == hourly["lifecycle"]["deleteAfter"] == 2
+    assert rules["daily"]["lifecycle"]["deleteAfter"] == settings.database.backup_retention_days

@@ -25,6 +25,12 @@ HOMES = {
     ROOT / "components" / "streaming.py",
 }
 EXEMPT_WORDS = ("version", "upgrade")
+# Files whose subject is a table of versions, checked against the pins both ways.
+EXEMPT_FILES = {
+    # The git tag each pinned chart (and subchart) is built from, per version; a test fails
+    # on a pin without a source and on a source without a pin.
+    ROOT / "tests" / "chart_cache.py",
+}
 
 
 def pinned_values() -> set[str]:
@@ -73,7 +79,7 @@ def test_no_version_is_retyped_outside_its_home():
         path
         for folder in ("components", "infra", "tests", "policy")
         for path in (ROOT / folder).rglob("*.py")
-        if path not in HOMES and "fixtures" not in path.parts
+        if path not in HOMES | EXEMPT_FILES and "fixtures" not in path.parts
     ]
     copies = [line for path in sources for line in _copies(path, pinned)]
     assert copies == [], "reference the versions module's constant instead:\n" + "\n".join(copies)

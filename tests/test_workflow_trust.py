@@ -71,9 +71,14 @@ def all_identities() -> list[JobIdentity]:
 
 def expected_role(identity: JobIdentity) -> str | None:
     """The one role each kind of job is meant to get (None: no role at all)."""
-    env = identity.environment
+    env, ref = identity.environment, identity.ref
     if env.startswith("preview-"):
-        return f"{env.removeprefix('preview-')}-preview"
+        # Pull requests, and the default branch; a dispatch from another branch gets nothing.
+        return f"{env.removeprefix('preview-')}-preview" if ref in (PULL_REQUEST, MAIN) else None
+    for operation in ("drift", "drill"):
+        if env.startswith(f"{operation}-"):
+            # Reviewed code only: operations roles read more than a pull request may.
+            return f"{env.removeprefix(f'{operation}-')}-{operation}" if ref == MAIN else None
     if env in ("dev", "uat"):
         return f"{env}-deploy"
     if env == "prod":
@@ -89,6 +94,9 @@ def test_the_model_sees_every_job_that_asks_for_a_token():
         ("deploy.yml", "prod"),
         ("pull-request.yml", "preview"),
         ("release.yml", "release"),
+        ("drift.yml", "preview"),
+        ("drill.yml", "uat"),
+        ("drill.yml", "prod-cross-region"),
     } <= jobs
 
 
@@ -116,6 +124,11 @@ def test_each_job_gets_exactly_its_role(identity):
         ("preview-prod", OTHER_BRANCH, set()),
         ("preview-prod", PULL_REQUEST, {"prod-preview"}),
         ("preview-prod", MAIN, {"prod-preview"}),
+        # Operations roles: the default branch only, never a pull request or another branch.
+        ("drift-prod", MAIN, {"prod-drift"}),
+        ("drift-prod", PULL_REQUEST, set()),
+        ("drill-uat", OTHER_BRANCH, set()),
+        ("drill-uat", MAIN, {"uat-drill"}),
         # An environment the bootstrap does not know, or none.
         ("staging", MAIN, set()),
     ],

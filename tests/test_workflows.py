@@ -287,3 +287,59 @@ def test_security_gates_scan_code_dependencies_and_iac_and_report_to_code_scanni
     assert "checkov --config-file .checkov.yaml" in runs and "--manifests" in runs
     uploads = _uses("github/codeql-action/upload-sarif", {"jobs": jobs})
     assert {u["with"]["category"] for u in uploads} == {"bandit", "checkov"}
+
+
+def _step(job: dict, text: str) -> dict:
+    (step,) = [s for s in job["steps"] if text in s.get("run", "")]
+    return step
+
+
+def test_drills_run_on_a_schedule_each_in_its_drill_environment_and_always_clean_up():
+    document = workflow("drill.yml")
+    crons = [entry["cron"] for entry in document["on"]["schedule"]]
+    assert len(crons) == 2 and "workflow_dispatch" in document["on"]
+    jobs = document["jobs"]
+    assert set(jobs) == {"uat", "prod-cross-region"}
+    # Each schedule starts exactly one job: uat monthly, prod's cross-region path quarterly.
+    assert [sum(f"'{cron}'" in job["if"] for job in jobs.values()) for cron in crons] == [1, 1]
+    assert crons[0].split()[2:] == ["3", "*", "*"]  # monthly
+    assert crons[1].split()[3] == "1,4,7,10"  # quarterly
+    for stack, job in (("uat", jobs["uat"]), ("prod", jobs["prod-cross-region"])):
+        assert job["environment"] == f"drill-{stack}"
+        assert job["concurrency"]["cancel-in-progress"] is False
+        cleanup = _step(job, "-m infra.drill cleanup")
+        assert cleanup["if"] == "always()"
+        report = _step(job, "-m infra.drill report")
+        assert report["if"] == "always()" and "GITHUB_STEP_SUMMARY" in report["run"]
+        (slack,) = _uses("slackapi/slack-github-action", {"jobs": {"j": job}})
+        assert slack["if"] == "always()"
+        assert slack["with"]["webhook"] == "${{ secrets.SLACK_DEPLOY_WEBHOOK_URL }}"
+        assert "steps.report.outputs.verdict" in slack["with"]["payload"]
+        names = [s.get("name", s.get("uses", "")) for s in job["steps"]]
+        assert names.index(cleanup["name"]) > names.index(report["name"])
+    runs = " ".join(s.get("run", "") for s in jobs["uat"]["steps"])
+    for command in (
+        "restore database --to latest",
+        "restore bucket",
+        "--into",
+        "restore cache",
+        "verify",
+    ):
+        assert command in runs
+    assert "restore database --from-copy" in _step(jobs["prod-cross-region"], "--from-copy")["run"]
+
+
+def test_drift_is_a_daily_refreshed_preview_per_stack_that_expects_no_changes():
+    document = workflow("drift.yml")
+    assert [entry["cron"].split()[2:] for entry in document["on"]["schedule"]] == [["*", "*", "*"]]
+    job = document["jobs"]["preview"]
+    assert job["strategy"]["matrix"]["stack"] == STACKS
+    assert job["strategy"]["fail-fast"] is False
+    assert job["environment"] == "drift-${{ matrix.stack }}"  # main only: it reads secrets
+    (pulumi,) = _uses("pulumi/actions", {"jobs": {"p": job}})
+    assert pulumi["with"]["command"] == "preview"
+    assert pulumi["with"]["refresh"] is True
+    assert pulumi["with"]["expect-no-changes"] is True
+    assert pulumi["with"]["comment-on-summary"] is True
+    (slack,) = _uses("slackapi/slack-github-action", {"jobs": {"p": job}})
+    assert slack["if"] == "failure()"

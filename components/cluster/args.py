@@ -116,6 +116,10 @@ class ClusterArgs:
             against the cluster's OpenAPI schema and nothing else (every dry-run write is
             refused, and the Kubernetes provider then previews client-side). A pull request's
             code runs with this role, so it must never read a Secret or write an object.
+        reader_role_arns: IAM roles that read every object in the cluster, Secrets included
+            (AmazonEKSAdminViewPolicy), and write nothing: the drift check's role, whose
+            refreshing preview reads what the stack manages. Trusted from the default branch
+            only (reviewed code), never from a pull request.
         secrets_kms_key_arn: KMS key for envelope encryption of Kubernetes Secrets (cluster
             domain key). Cannot be changed after creation.
         log_kms_key_arn: KMS key of the control-plane log group (logs domain key).
@@ -177,6 +181,7 @@ class ClusterArgs:
     private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     admin_role_arns: Sequence[pulumi.Input[str]]
     preview_role_arns: Sequence[str] = ()
+    reader_role_arns: Sequence[str] = ()
     secrets_kms_key_arn: pulumi.Input[str]
     log_kms_key_arn: pulumi.Input[str]
     ebs_kms_key_arn: pulumi.Input[str]
@@ -240,11 +245,16 @@ def validate(args: ClusterArgs) -> list[str]:
     problems = [f"cluster_name: {p}" for p in cluster_name_problems(args.cluster_name)]
     problems += [f"admin_role_arns: {p}" for p in admin_role_problems(args.admin_role_arns)]
     problems += [f"preview_role_arns: {p}" for p in role_arn_problems(args.preview_role_arns)]
-    both = set(args.preview_role_arns) & {a for a in args.admin_role_arns if isinstance(a, str)}
-    if both:
+    problems += [f"reader_role_arns: {p}" for p in role_arn_problems(args.reader_role_arns)]
+    admins = {a for a in args.admin_role_arns if isinstance(a, str)}
+    for key, roles in (("preview_role_arns", args.preview_role_arns),
+                       ("reader_role_arns", args.reader_role_arns)):  # fmt: skip
+        if both := sorted(set(roles) & admins):
+            problems.append(f"{key}: {both} are admin_role_arns too; one role, one kind of access")
+    if both := sorted(set(args.preview_role_arns) & set(args.reader_role_arns)):
         problems.append(
-            f"preview_role_arns: {sorted(both)} are admin_role_arns too; a preview role must "
-            "not be cluster-admin (pull requests run with it)"
+            f"preview_role_arns: {both} are reader_role_arns too; a pull request's role must "
+            "not read Secrets"
         )
     problems += [
         f"public_access_cidrs: {p}"

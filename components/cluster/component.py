@@ -278,9 +278,10 @@ class Cluster(pulumi.ComponentResource):
             )
         return grants
 
-    def _previewers(self, name: str, args: ClusterArgs) -> list[aws.eks.AccessEntry]:
-        """Discovery-only access for the pull-request preview roles: an entry, no policy."""
-        return [
+    def _previewers(self, name: str, args: ClusterArgs) -> None:
+        """Discovery-only access for the pull-request preview roles (an entry, no policy);
+        read-everything for the drift check's role (AdminView: Secrets, no writes)."""
+        for index, principal in enumerate(args.preview_role_arns):
             aws.eks.AccessEntry(
                 f"{name}-preview-{_role_key(principal, index)}",
                 cluster_name=self.cluster_name,
@@ -288,8 +289,26 @@ class Cluster(pulumi.ComponentResource):
                 type="STANDARD",
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            for index, principal in enumerate(args.preview_role_arns)
-        ]
+        view = self._partition.apply(
+            lambda p: f"arn:{p}:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
+        )
+        for index, principal in enumerate(args.reader_role_arns):
+            key = _role_key(principal, index)
+            entry = aws.eks.AccessEntry(
+                f"{name}-reader-{key}",
+                cluster_name=self.cluster_name,
+                principal_arn=principal,
+                type="STANDARD",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-reader-{key}",
+                cluster_name=self.cluster_name,
+                principal_arn=entry.principal_arn,
+                policy_arn=view,
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
     def _private_api_access(
         self, name: str, args: ClusterArgs

@@ -7,7 +7,7 @@ import pulumi_aws as aws
 
 from components.data_store import store_security_group
 from components.database.args import ENGINE, DatabaseArgs, engine_major, validate
-from components.database.backup import backup_plan
+from components.database.backup import Backup, backup_plan
 from components.database.proxy import DatabaseProxy, DatabaseProxyArgs, proxy_name
 from components.iam import service_role
 from components.logs import encrypted_log_group
@@ -170,11 +170,9 @@ class Database(pulumi.ComponentResource):
             )
             self.instances.append(instance)
 
-        self.backup_plan: aws.backup.Plan | None = None
+        self.backup: Backup | None = None
         if args.protect:
-            self.backup_plan = backup_plan(
-                self, name, args, self.cluster.arn, partition, account_id
-            )
+            self.backup = backup_plan(self, name, args, self.cluster.arn, partition, account_id)
 
         self.proxy: DatabaseProxy | None = None
         if args.proxy:
@@ -208,6 +206,14 @@ class Database(pulumi.ComponentResource):
         self.cluster_arn = self.cluster.arn
         self.cluster_identifier = self.cluster.cluster_identifier
         self.security_group_id = self.security_group.id
+        # For restores (the DR drill): where the recovery points are, and the role that
+        # restores them.
+        backup = self.backup
+        self.backup_vault_name = backup.vault.name if backup else None
+        self.replica_backup_vault_name = (
+            backup.replica_vault.name if backup and backup.replica_vault else None
+        )
+        self.backup_role_arn = backup.role.arn if backup else None
         self.proxy_endpoint = self.proxy.endpoint if self.proxy else None
         self.proxy_resource_id = self.proxy.resource_id if self.proxy else None
         self.register_outputs(

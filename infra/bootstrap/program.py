@@ -20,11 +20,14 @@ subject template once (docs/delivery.md), or GitHub's tokens will not match them
 
 from __future__ import annotations
 
+import dataclasses
+
 import pulumi
 import pulumi_aws as aws
 
-from components.github_oidc import GithubOidc, GithubOidcArgs
+from components.github_oidc import GithubOidc, GithubOidcArgs, OperationsRole, drift_policy
 from infra.config.profiles import PROFILES
+from infra.drill import permissions as drill_permissions
 
 
 def deploy_branches(environments: list[str]) -> dict[str, list[str]]:
@@ -36,19 +39,32 @@ def deploy_branches(environments: list[str]) -> dict[str, list[str]]:
     }
 
 
+def with_operations(args: GithubOidcArgs) -> GithubOidcArgs:
+    """Each environment's operations roles, trusted from the default branch only: the daily
+    drift check (a refreshing preview: it reads the stack's own secret values) and the DR
+    drill (restores beside the live stores, deletes only its own copies)."""
+    operations = (
+        OperationsRole("drift", lambda env: drift_policy(args, env), "daily drift check"),
+        OperationsRole("drill", drill_permissions.policy, "disaster-recovery drill"),
+    )
+    return dataclasses.replace(args, operations=operations)
+
+
 def args_from_config(config: pulumi.Config, region: str) -> GithubOidcArgs:
     ids = config.get_object("repositoryIds")
     environments = list(config.require_object("environments"))
-    return GithubOidcArgs(
-        repository=config.require("repository"),
-        environments=environments,
-        deploy_branches=deploy_branches(environments),
-        default_branch=config.get("defaultBranch") or "main",
-        regions=list(config.get_object("regions") or [region]),
-        repository_ids=tuple(ids) if ids else None,
-        existing_provider_arn=config.get("existingOidcProviderArn"),
-        state_bucket=config.get("stateBucket"),
-        secrets_key_arn=config.get("secretsKeyArn"),
+    return with_operations(
+        GithubOidcArgs(
+            repository=config.require("repository"),
+            environments=environments,
+            deploy_branches=deploy_branches(environments),
+            default_branch=config.get("defaultBranch") or "main",
+            regions=list(config.get_object("regions") or [region]),
+            repository_ids=tuple(ids) if ids else None,
+            existing_provider_arn=config.get("existingOidcProviderArn"),
+            state_bucket=config.get("stateBucket"),
+            secrets_key_arn=config.get("secretsKeyArn"),
+        )
     )
 
 
@@ -67,4 +83,6 @@ def main() -> GithubOidc:
     # Set each as the AWS_ROLE_ARN variable of the GitHub environment of the same name.
     pulumi.export("deployRoleArns", oidc.deploy_role_arns)
     pulumi.export("previewRoleArns", {f"preview-{k}": v for k, v in oidc.preview_role_arns.items()})
+    for operation, arns in oidc.operations_role_arns.items():
+        pulumi.export(f"{operation}RoleArns", {f"{operation}-{k}": v for k, v in arns.items()})
     return oidc

@@ -85,6 +85,10 @@ class ClusterSettings(ConfigModel):
     preview_role_arns: Annotated[list[str], rule(cluster_rules.role_arn_problems)] = Field(
         default_factory=list
     )
+    # The drift check's role (bootstrap output `driftRoleArns`): reads everything, writes nothing.
+    reader_role_arns: Annotated[list[str], rule(cluster_rules.role_arn_problems)] = Field(
+        default_factory=list
+    )
     log_retention_days: RetentionDays
     imds_hop_limit: Literal[cluster_rules.IMDS_HOP_LIMITS] = component_default(  # type: ignore[valid-type]
         ClusterArgs, "imds_hop_limit"
@@ -118,12 +122,21 @@ class ClusterSettings(ConfigModel):
 
     @model_validator(mode="after")
     def _previewers_are_not_admins(self) -> ClusterSettings:
-        both = sorted(set(self.preview_role_arns) & set(self.admin_role_arns))
-        if both:
-            raise ValueError(
-                f"previewRoleArns: {both} are in adminRoleArns too; a preview role must not be "
-                "cluster-admin (pull requests run with it): remove it from adminRoleArns"
+        problems = []
+        for key, roles in (("previewRoleArns", self.preview_role_arns),
+                           ("readerRoleArns", self.reader_role_arns)):  # fmt: skip
+            if both := sorted(set(roles) & set(self.admin_role_arns)):
+                problems.append(
+                    f"{key}: {both} are in adminRoleArns too; one role, one kind of access "
+                    "(a preview role must not be cluster-admin: pull requests run with it)"
+                )
+        if both := sorted(set(self.preview_role_arns) & set(self.reader_role_arns)):
+            problems.append(
+                f"previewRoleArns: {both} are in readerRoleArns too; a pull request's role "
+                "must not read Secrets"
             )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @model_validator(mode="after")

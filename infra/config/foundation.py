@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from typing import Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
@@ -10,7 +11,7 @@ from pydantic import Field, PositiveInt, field_validator, model_validator
 from components import storage as storage_rules
 from components.cidr import MAX_AZS, parse_vpc_cidr
 from components.encryption import DELETION_WINDOW_DAYS
-from components.network import MIN_AZS, NAT_MODES
+from components.network import CLUSTER_NAT_MODES, MIN_AZS
 from infra.config.fields import ConfigModel, RetentionDays, component_default
 
 
@@ -19,15 +20,31 @@ class NetworkSettings(ConfigModel):
 
     cidr: str
     az_count: int = Field(ge=MIN_AZS, le=MAX_AZS)
-    nat_gateways: Literal[NAT_MODES]  # type: ignore[valid-type]
+    nat_gateways: Literal[CLUSTER_NAT_MODES]  # type: ignore[valid-type]
     interface_endpoints: bool
     flow_log_retention_days: RetentionDays
+    # The replica region's recovery site (where the DR drill restores backup copies): its VPC
+    # range, required with database.crossRegionBackup; apart from `cidr`, so the two could be
+    # peered one day.
+    recovery_cidr: str | None = None
 
-    @field_validator("cidr")
+    @field_validator("cidr", "recovery_cidr")
     @classmethod
-    def _cidr(cls, value: str) -> str:
-        parse_vpc_cidr(value)
+    def _cidr(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_vpc_cidr(value)
         return value
+
+    @model_validator(mode="after")
+    def _ranges_apart(self) -> NetworkSettings:
+        if self.recovery_cidr is not None and ip_network(self.recovery_cidr).overlaps(
+            ip_network(self.cidr)
+        ):
+            raise ValueError(
+                f"recoveryCidr: {self.recovery_cidr} overlaps cidr {self.cidr}; choose a range "
+                "apart from the stack's VPC"
+            )
+        return self
 
 
 class KeySettings(ConfigModel):

@@ -86,6 +86,12 @@ class Settings(ConfigModel):
             problems.append(
                 "database.crossRegionBackup: true needs storage.replication with a replicaRegion"
             )
+        if self.database.cross_region_backup and self.network.recovery_cidr is None:
+            problems.append(
+                "network.recoveryCidr: required with database.crossRegionBackup: true (the "
+                "replica region's recovery site, where backup copies are restored), e.g. "
+                "10.130.0.0/16"
+            )
         if self.storage.replica_region:
             problems += [
                 f"storage.replicaRegion: {p}" for p in region_problems(self.storage.replica_region)

@@ -200,6 +200,8 @@ PROFILES: dict[str, dict[str, Any]] = {
         "protect": True,
         "network": {
             "cidr": "10.30.0.0/16",
+            # The replica region's recovery site (backup copies are restored there).
+            "recoveryCidr": "10.130.0.0/16",
             "azCount": 3,
             "natGateways": "perAz",
             "interfaceEndpoints": True,

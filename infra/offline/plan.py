@@ -6,7 +6,7 @@
                                                  (for scanners such as checkov)
 
 No cloud account and no Pulumi CLI are needed. Invalid config prints the validation errors and
-exits 2; a violated mandatory guardrail (infra/guardrails.py, the rules of the CrossGuard pack
+exits 2; a violated mandatory guardrail (infra/guardrails/rules.py, the rules of the CrossGuard pack
 in policy/) exits 1 after printing the plan. Values AWS assigns at creation (ids, ARNs,
 endpoints) are mock placeholders.
 """

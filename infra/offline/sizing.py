@@ -136,4 +136,4 @@ def update_doc(path) -> None:
 if __name__ == "__main__":
     from pathlib import Path
 
-    update_doc(Path(__file__).resolve().parent.parent / "docs" / "sizing.md")
+    update_doc(Path(__file__).resolve().parents[2] / "docs" / "sizing.md")

@@ -20,6 +20,7 @@ def cluster(settings: Settings, network: Network, regions: Regions) -> Cluster:
             private_subnet_ids=network.subnet_ids["private"],
             admin_role_arns=config.admin_role_arns,
             preview_role_arns=config.preview_role_arns,
+            reader_role_arns=config.reader_role_arns,
             secrets_kms_key_arn=keys.arns["cluster"],
             log_kms_key_arn=keys.arns["logs"],
             ebs_kms_key_arn=keys.arns["cluster"],

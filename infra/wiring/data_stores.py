@@ -13,6 +13,7 @@ from components.cluster import Cluster
 from components.database import Database, DatabaseArgs
 from components.database.logins import DatabaseLogins, DatabaseLoginsArgs, login_for_service
 from components.network import Network
+from components.recovery import RecoverySite, RecoverySiteArgs
 from components.streaming import Streaming, StreamingArgs
 from components.topics import Topics, TopicsArgs, TopicSpec
 from infra import naming
@@ -190,4 +191,23 @@ def _database_logins(
             region=settings.region,
         ),
         in_cluster,
+    )
+
+
+def recovery_site(settings: Settings, regions: Regions) -> RecoverySite | None:
+    """The replica region's recovery site, where the stack copies its database backups."""
+    cidr = settings.network.recovery_cidr
+    if regions.secondary is None or regions.replica_keys is None or cidr is None:
+        return None
+    if not settings.database.cross_region_backup:
+        return None
+    return RecoverySite(
+        "recovery",
+        RecoverySiteArgs(
+            name_prefix=f"{settings.name_prefix}-recovery",
+            cidr=cidr,
+            flow_log_kms_key_arn=regions.replica_keys.arns["logs"],
+            flow_log_retention_days=settings.network.flow_log_retention_days,
+        ),
+        pulumi.ResourceOptions(providers={"aws": regions.secondary}),
     )

@@ -10,6 +10,7 @@ import pulumi
 from components.cluster import Cluster
 from components.network import Network
 from components.observability import Observability
+from components.recovery import RecoverySite
 from components.storage import Buckets
 from infra.config import Settings
 from infra.wiring.data_stores import DataStores
@@ -28,6 +29,7 @@ class Platform:
     stores: DataStores
     observability: Observability
     services: list[WiredService]
+    recovery: RecoverySite | None = None
 
 
 def export(settings: Settings, platform: Platform) -> None:
@@ -56,6 +58,12 @@ def export(settings: Settings, platform: Platform) -> None:
             "masterSecretArn": database.master_secret_arn,
             "proxyEndpoint": database.proxy_endpoint,
             "loginsJob": stores.logins.job_name,
+            # What a restore needs (the DR drill, infra/drill/outputs.py).
+            "clusterIdentifier": database.cluster_identifier,
+            "clusterArn": database.cluster_arn,
+            "securityGroupId": database.security_group_id,
+            "backupVaultName": database.backup_vault_name,
+            "backupRoleArn": database.backup_role_arn,
         },
     )
     pulumi.export(
@@ -65,7 +73,24 @@ def export(settings: Settings, platform: Platform) -> None:
             "readerEndpoint": cache.reader_endpoint,
             "port": cache.port,
             "authSecretArn": cache.auth_secret_arn,
+            "replicationGroupId": cache.group_id,
+            "securityGroupId": cache.security_group_id,
         },
+    )
+    recovery, replica_keys = platform.recovery, platform.regions.replica_keys
+    pulumi.export(
+        "replica",
+        {
+            "region": settings.replica_region,
+            "database": {
+                "backupVaultName": database.replica_backup_vault_name,
+                "kmsKeyArn": replica_keys.arns["database"],
+                "subnetGroupName": recovery.db_subnet_group_name,
+                "securityGroupId": recovery.database_security_group_id,
+            },
+        }
+        if recovery is not None and replica_keys is not None
+        else None,
     )
     pulumi.export(
         "streaming",

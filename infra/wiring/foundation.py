@@ -18,7 +18,9 @@ from infra import naming
 from infra.config import Settings
 
 KEY_DOMAINS = ("logs", "storage", "database", "cache", "streaming", "cluster", "backup")
-REPLICA_KEY_DOMAINS = ("storage", "backup")
+# The replica region holds bucket replicas and backup copies, and the recovery site where the
+# copies are restored: a restored cluster's key (database) and its network's flow logs (logs).
+REPLICA_KEY_DOMAINS = ("storage", "backup", "database", "logs")
 
 
 @dataclass(frozen=True)

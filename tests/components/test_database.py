@@ -200,7 +200,16 @@ def test_prod_backup_plan_copies_to_a_vault_in_the_second_region(prod):
     assert not vault.provider.startswith(provider.urn)
     assert vault.protect and replica.protect
 
-    (rule,) = prod.one("aws:backup/plan:Plan", "db-backup-plan").inputs["rules"]
+    rule, hourly = prod.one("aws:backup/plan:Plan", "db-backup-plan").inputs["rules"]
+    # With a replica region, an hourly point copied there too (a region loss's RPO).
+    assert hourly["ruleName"] == "hourly-copy" and hourly["schedule"] == "cron(0 * ? * * *)"
+    assert hourly["targetVaultName"] == vault.inputs["name"]
+    (hourly_copy,) = hourly["copyActions"]
+    assert (
+        hourly_copy["destinationVaultArn"].rsplit("/", 1)[1].startswith("db-backup-vault-replica-")
+    )
+    assert hourly_copy["lifecycle"]["deleteAfter"] == hourly["lifecycle"]["deleteAfter"] == 2
+    assert rule["ruleName"] == "daily"
     assert rule["targetVaultName"] == vault.inputs["name"]
     assert rule["schedule"].startswith("cron(")
     assert rule["lifecycle"]["deleteAfter"] == 30

@@ -65,10 +65,19 @@ def test_one_provider_for_github_with_the_sts_audience_and_no_thumbprint(recordi
 def test_each_role_trusts_its_environment_and_refs_in_both_subject_spellings(recording):
     roles = _roles(recording)
     assert set(roles) == {
-        "github-actions-dev-deploy", "github-actions-dev-preview",
-        "github-actions-uat-deploy", "github-actions-uat-preview",
-    }  # fmt: skip
+        f"github-actions-{env}-{kind}"
+        for env in ("dev", "uat")
+        for kind in ("deploy", "preview", "drift", "drill")
+    }
     for name, role in roles.items():
+        if name.endswith(("-drift", "-drill")):
+            env, operation = name.removeprefix("github-actions-").rsplit("-", 1)
+            sub = _trust(role)["Condition"]["StringEquals"][f"{GITHUB_ISSUER}:sub"]
+            assert sub == [
+                f"repo:acme/platform:environment:{operation}-{env}:ref:refs/heads/main",
+                f"repo:acme@1234/platform@5678:environment:{operation}-{env}:ref:refs/heads/main",
+            ]
+            continue
         env = name.removeprefix("github-actions-").removesuffix("-deploy")
         env = f"preview-{env.removesuffix('-preview')}" if name.endswith("-preview") else env
         # dev and uat deploy from any branch (their profiles); previews from pull requests
@@ -122,9 +131,47 @@ def test_preview_roles_only_read_and_deploy_roles_stay_in_their_regions(recordin
     policies = {p.name: json.loads(p.inputs["policy"]) for p in recording.of_type(
         "aws:iam/rolePolicy:RolePolicy")}  # fmt: skip
     assert set(policies) == {
-        "github-dev-deploy", "github-dev-preview-read",
-        "github-uat-deploy", "github-uat-preview-read",
+        "github-dev-deploy", "github-dev-preview-read", "github-dev-drift", "github-dev-drill",
+        "github-uat-deploy", "github-uat-preview-read", "github-uat-drift", "github-uat-drill",
     }  # fmt: skip
+    # The drift role reads what a preview reads plus its own environment's secret values.
+    drift = policies["github-dev-drift"]
+    tagged = "arn:aws:secretsmanager:eu-west-1:1:secret:x"
+    assert (
+        evaluate(
+            drift, "secretsmanager:GetSecretValue", tagged, {"aws:ResourceTag/environment": "dev"}
+        )
+        == "Allow"
+    )
+    assert (
+        evaluate(
+            drift, "secretsmanager:GetSecretValue", tagged, {"aws:ResourceTag/environment": "prod"}
+        )
+        != "Allow"
+    )
+    assert evaluate(drift, "logs:GetLogEvents") == "Deny"
+    assert evaluate(drift, "kms:Decrypt", "arn:aws:kms:eu-west-1:1:key/k") != "Allow"
+    assert (
+        evaluate(
+            drift,
+            "kms:Decrypt",
+            "arn:aws:kms:eu-west-1:1:key/k",
+            {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"},
+        )
+        == "Allow"
+    )
+    # The drill deletes only its own copies.
+    drill = policies["github-dev-drill"]
+    assert evaluate(drill, "rds:DeleteDBCluster", "arn:aws:rds:eu-west-1:1:cluster:live") == "Deny"
+    assert (
+        evaluate(
+            drill,
+            "rds:DeleteDBCluster",
+            "arn:aws:rds:eu-west-1:1:cluster:copy",
+            {"aws:ResourceTag/platform:created-by": "drill"},
+        )
+        == "Allow"
+    )
     preview = policies["github-dev-preview-read"]
     assert preview == preview_policy(GithubOidcArgs(**ARGS))
     state = "arn:aws:s3:::acme-pulumi-state/.pulumi/stacks/platform/dev.json"

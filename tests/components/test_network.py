@@ -122,7 +122,8 @@ def test_cluster_tag_marks_public_and_private_subnets_when_a_cluster_is_named():
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"nat_gateways": "none"}, "natGateways 'none': one of single, perAz"),
+        ({"nat_gateways": "None"}, "natGateways 'None': one of single, perAz, none"),
+        ({"nat_gateways": "per_az"}, "natGateways 'per_az': one of single, perAz, none"),
         ({"az_count": 1}, "azCount 1: allowed 2..6"),
         ({"cidr": "10.0.0.0/8"}, "cidr:"),
         ({"flow_log_retention_days": 45}, "flowLogRetentionDays 45"),

@@ -1,0 +1,1 @@
+"""Real adapters of the drill's ports: boto3, the system clock, subprocess and urllib probes."""
