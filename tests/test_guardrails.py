@@ -11,6 +11,8 @@ from pulumi_policy import (
     PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
     StackValidationArgs,
 )
 
@@ -63,10 +65,12 @@ def _deployment(container_context: dict) -> Resource:
 # rule -> (resources that violate it, the same made compliant)
 CASES: dict[str, tuple[list[Resource], list[Resource]]] = {
     "customer-managed-keys": (
-        [aws("aws:rds/cluster:Cluster", "db", {"storageEncrypted": True}),
-         aws("aws:s3/bucket:Bucket", "data", {"bucket": "data"}), _sse("data", "AES256")],
-        [aws("aws:rds/cluster:Cluster", "db", {"storageEncrypted": True, "kmsKeyId": KEY}),
-         aws("aws:s3/bucket:Bucket", "data", {"bucket": "data"}), _sse("data", "aws:kms", KEY),
+        [aws("aws:rds/cluster:Cluster", "db", {"storageEncrypted": True})],
+        [aws("aws:rds/cluster:Cluster", "db", {"storageEncrypted": True, "kmsKeyId": KEY})],
+    ),
+    "bucket-encryption": (
+        [aws("aws:s3/bucket:Bucket", "data", {"bucket": "data"}), _sse("data", "AES256")],
+        [aws("aws:s3/bucket:Bucket", "data", {"bucket": "data"}), _sse("data", "aws:kms", KEY),
          # a bucket receiving S3 access logs may (must) use SSE-S3
          aws("aws:s3/bucket:Bucket", "logs", {"bucket": "logs"}), _sse("logs", "AES256"),
          aws("aws:s3/bucketLogging:BucketLogging", "data", {"targetBucket": "logs"})],
@@ -204,7 +208,20 @@ def _run_pack(resources: list[Resource], environment: str) -> dict[str, list]:
     reported: dict[str, list[tuple[str, str | None]]] = {}
     for policy in guardrails_pack.policies():
         found: list[tuple[str, str | None]] = []
-        policy.validate(args, lambda message, urn=None, found=found: found.append((message, urn)))
+        if isinstance(policy, ResourceValidationPolicy):
+            # The engine calls a resource policy once per resource, before creating it; a
+            # violation it reports belongs to that resource.
+            for r in built.values():
+                one = ResourceValidationArgs(
+                    r.resource_type, r.props, r.urn, r.name, r.opts, r.provider
+                )
+                policy.validate(
+                    one, lambda message, urn=None, r=r, found=found: found.append((message, r.urn))
+                )
+        else:
+            policy.validate(
+                args, lambda message, urn=None, found=found: found.append((message, urn))
+            )
         if found:
             reported[policy.name] = found
     return reported
@@ -216,12 +233,51 @@ def test_the_pack_reports_the_same_violations_through_pulumi_policy(rule):
     environment = "prod" if rule in PROD_ONLY else "dev"
     reported = _run_pack(bad, environment)
     expected = _violations(bad, environment)
-    assert {k: [(v.message, v.urn) for v in vs] for k, vs in expected.items()} == reported
+    assert {k: sorted(v.message for v in vs) for k, vs in expected.items()} == {
+        k: sorted(m for m, _ in vs) for k, vs in reported.items()
+    }
+    # Each violation is reported on the resource it is about (a local rule's on the resource
+    # the engine is about to create, a provider's missing tags on each resource using it).
+    for name, found in reported.items():
+        urns = {v.urn for v in expected[name]}
+        assert all(urn in urns or _uses_provider(bad, urn, urns) for _, urn in found), name
     assert rule in reported
     assert _run_pack(good, environment) == {}
+
+
+def _uses_provider(resources: list[Resource], urn: str | None, provider_urns: set[str]) -> bool:
+    return any(r.urn == urn and r.provider_urn in provider_urns for r in resources)
 
 
 def test_the_pack_is_mandatory_and_named_for_its_rules():
     policies = guardrails_pack.policies()
     assert [p.name for p in policies] == [r.name for r in RULES]
     assert all(p.enforcement_level.value == "mandatory" for p in policies)
+
+
+def test_local_rules_refuse_a_resource_before_it_is_created():
+    """`pulumi up` applies a resource policy to each resource before creating it: the rules
+    that can judge a resource alone are resource policies; the rest need the whole stack."""
+    kinds = {p.name: isinstance(p, ResourceValidationPolicy) for p in guardrails_pack.policies()}
+    assert {name for name, local in kinds.items() if local} == {
+        "customer-managed-keys",
+        "no-open-ingress",
+        "prod-stateful-protected",
+        "helm-charts-pinned",
+        "pods-hardened",
+        "required-tags",
+        "no-public-eks-endpoint-in-prod",
+    }
+    # Each local rule finds its violation with nothing but the resource and its provider.
+    for rule in RULES:
+        if not rule.local:
+            continue
+        environment = "prod" if rule.name in PROD_ONLY else "dev"
+        for bad in CASES[rule.name][0]:
+            alone = list(rule.check(Stack([provider(environment), bad])))
+            together = [
+                v
+                for v in rule.check(Stack([provider(environment), *CASES[rule.name][0]]))
+                if v.urn == bad.urn
+            ]
+            assert sorted(v.message for v in alone) == sorted(v.message for v in together)

@@ -1,8 +1,12 @@
-"""The CrossGuard entry point of the guardrails: `infra.guardrails.RULES` as stack policies.
+"""The CrossGuard entry point of the guardrails: `infra.guardrails.RULES` as policies.
 
 `policy/__main__.py` hands these to `pulumi_policy.PolicyPack`; this module only translates
-the engine's view (`StackValidationArgs`) into `infra.guardrails.Stack`, so the rules are the
-very functions `make plan` runs offline.
+the engine's view into `infra.guardrails.Stack`, so the rules are the very functions
+`make plan` runs offline. A rule that judges a resource by itself and its provider
+(`Rule.local`) becomes a resource-level policy: the engine applies it to each resource before
+that resource is created or updated, so `pulumi up` refuses it up front. The others are stack
+policies (they need other resources), which the deploy's preview with the pack runs before
+anything is applied.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from collections.abc import Callable
 from pulumi_policy import (
     EnforcementLevel,
     PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
 )
@@ -44,9 +50,26 @@ def _resource(r: PolicyResource, provider_urn: str, provider) -> Resource:
         provider_urn=provider_urn,
         provider=provider.props if provider is not None else {},
         depends_on={
-            key: [dep.urn for dep in deps] for key, deps in (r.property_dependencies or {}).items()
+            key: [dep.urn for dep in deps]
+            for key, deps in (getattr(r, "property_dependencies", None) or {}).items()
         },
     )
+
+
+def resource_stack(args: ResourceValidationArgs) -> Stack:
+    """One resource and its provider: all a local rule needs to judge it."""
+    provider = args.provider
+    resources = [_resource(args, provider.urn if provider else "", provider)]  # type: ignore[arg-type]
+    if provider is not None:
+        resources.append(
+            Resource(
+                type=provider.resource_type,
+                name=provider.name,
+                urn=provider.urn,
+                props=provider.props,
+            )
+        )
+    return Stack(resources)
 
 
 def _validator(rule: Rule) -> Callable[[StackValidationArgs, Callable], None]:
@@ -57,15 +80,34 @@ def _validator(rule: Rule) -> Callable[[StackValidationArgs, Callable], None]:
     return validate
 
 
-def policies() -> list[StackValidationPolicy]:
-    return [
-        StackValidationPolicy(
-            name=rule.name,
-            description=rule.description,
-            validate=_validator(rule),
-            enforcement_level=(
-                EnforcementLevel.MANDATORY if rule.mandatory else EnforcementLevel.ADVISORY
-            ),
-        )
-        for rule in RULES
-    ]
+def _resource_validator(rule: Rule) -> Callable[[ResourceValidationArgs, Callable], None]:
+    def validate(args: ResourceValidationArgs, report_violation: Callable) -> None:
+        for violation in rule.check(resource_stack(args)):
+            report_violation(violation.message)  # about this resource (or its provider)
+
+    return validate
+
+
+def policies() -> list[StackValidationPolicy | ResourceValidationPolicy]:
+    found: list[StackValidationPolicy | ResourceValidationPolicy] = []
+    for rule in RULES:
+        level = EnforcementLevel.MANDATORY if rule.mandatory else EnforcementLevel.ADVISORY
+        if rule.local:
+            found.append(
+                ResourceValidationPolicy(
+                    name=rule.name,
+                    description=rule.description,
+                    validate=_resource_validator(rule),
+                    enforcement_level=level,
+                )
+            )
+        else:
+            found.append(
+                StackValidationPolicy(
+                    name=rule.name,
+                    description=rule.description,
+                    validate=_validator(rule),
+                    enforcement_level=level,
+                )
+            )
+    return found

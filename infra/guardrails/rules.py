@@ -104,10 +104,27 @@ Check = Callable[[Stack], Iterator[Violation]]
 
 @dataclass(frozen=True)
 class Rule:
+    """One guardrail.
+
+    Attributes:
+        name: the policy's name (in `make plan` and the pack).
+        description: what it requires.
+        check: the rule itself, over a `Stack`.
+        mandatory: a violation fails `make plan` and the preview/update.
+        local: the check judges each resource by itself and its provider alone. The pack then
+            runs it as a resource-level policy, which the engine applies to every resource
+            *before it is created or updated* — so `pulumi up` refuses that resource instead of
+            reporting after the changes were made (stack policies run once everything is
+            registered). Rules that need other resources (which subnets are isolated, which
+            bucket receives access logs) stay stack-level; the deploy's preview with the pack
+            refuses before anything is applied for them.
+    """
+
     name: str
     description: str
     check: Check
     mandatory: bool = True
+    local: bool = False
 
 
 def default_tags(props: Mapping[str, Any]) -> dict[str, str]:
@@ -168,12 +185,12 @@ def _customer_managed_keys(stack: Stack) -> Iterator[Violation]:
             parameters = r.props.get("parameters") or {}
             ok = parameters.get("encrypted") == "true" and _known(parameters.get("kmsKeyId"))
             yield from need(r, ok, "volumes not on a customer key")
-    yield from _bucket_encryption(stack, rule)
 
 
-def _bucket_encryption(stack: Stack, rule: str) -> Iterator[Violation]:
+def _bucket_encryption(stack: Stack) -> Iterator[Violation]:
     """Data buckets use SSE-KMS with a customer key; buckets that receive S3 server access
     logs may use SSE-S3 (S3 log delivery cannot write to SSE-KMS buckets)."""
+    rule = "bucket-encryption"
     log_targets = {
         r.props.get("targetBucket") for r in stack.of("aws:s3/bucketLogging:BucketLogging")
     }
@@ -300,22 +317,25 @@ def _private_prod_endpoint(stack: Stack) -> Iterator[Violation]:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("customer-managed-keys", "Data stores, buckets, logs, secrets and volumes are "
-         "encrypted with customer-managed KMS keys.", _customer_managed_keys),
-    Rule("no-open-ingress", "No security group admits 0.0.0.0/0 or ::/0.", _no_open_ingress),
+    Rule("customer-managed-keys", "Data stores, logs, secrets and volumes are encrypted with "
+         "customer-managed KMS keys.", _customer_managed_keys, local=True),
+    Rule("bucket-encryption", "Every bucket has default encryption, SSE-KMS with a customer "
+         "key unless it receives S3 access logs.", _bucket_encryption),
+    Rule("no-open-ingress", "No security group admits 0.0.0.0/0 or ::/0.", _no_open_ingress,
+         local=True),
     Rule("data-stores-in-isolated-subnets", "Aurora, its proxy, ElastiCache and MSK sit in the "
          "isolated subnet tier only.", _isolated_data_stores),
     Rule("prod-stateful-protected", "In prod every stateful resource is protected.",
-         _prod_stateful_protected),
+         _prod_stateful_protected, local=True),
     Rule("helm-charts-pinned", "Every Helm chart has an exact version and an https repository.",
-         _helm_pinned),
+         _helm_pinned, local=True),
     Rule("pods-hardened", "Every pod meets Pod Security restricted and runs non-root, "
          "RuntimeDefault seccomp, no privilege escalation, all capabilities dropped, read-only "
-         "root filesystem.", _pods_hardened),
+         "root filesystem.", _pods_hardened, local=True),
     Rule("required-tags", "Every AWS resource carries the platform's cost and ownership tags "
-         "(through its provider's default tags).", _required_tags),
+         "(through its provider's default tags).", _required_tags, local=True),
     Rule("no-public-eks-endpoint-in-prod", "prod's Kubernetes API has no public endpoint.",
-         _private_prod_endpoint),
+         _private_prod_endpoint, local=True),
 )  # fmt: skip
 
 
