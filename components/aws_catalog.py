@@ -47,6 +47,32 @@ def known_regions() -> frozenset[str]:
     )
 
 
+@cache
+def partition_of(region: str) -> str | None:
+    """The partition (`aws`, `aws-cn`, `aws-us-gov`, ...) a region belongs to, per botocore."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    for partition in session.get_available_partitions():
+        if region in session.get_available_regions("ec2", partition_name=partition):
+            return partition
+    return None
+
+
+def replica_region_problems(region: str, replica: str) -> list[str]:
+    """A replica region must be another region of the same partition: replication, backup
+    copies and KMS keys do not cross partitions (aws / aws-cn / aws-us-gov)."""
+    if replica == region:
+        return [f"{replica!r} is the stack's own region (aws:region); choose a second region"]
+    home, there = partition_of(region), partition_of(replica)
+    if home and there and home != there:
+        return [
+            f"{replica!r} is in partition {there}, the stack's region {region!r} in {home}: "
+            "replicas and backup copies cannot cross partitions"
+        ]
+    return []
+
+
 def region_problems(region: object) -> list[str]:
     """Why `region` is not an AWS region (with a hint for the usual slips)."""
     if isinstance(region, str) and region in known_regions():

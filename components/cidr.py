@@ -87,3 +87,90 @@ def plan_subnets(vpc_cidr: str, az_count: int) -> SubnetPlan:
         private=tuple(str(s) for s in slots[:az_count]),
         isolated=tuple(str(s) for s in isolated[:az_count]),
     )
+
+
+# -- lists of source ranges (who may reach an endpoint) -----------------------------------------
+def source_range_problems(cidrs: object) -> list[str]:
+    """Each entry an IPv4 range written as one (`203.0.113.0/24`), once: a bare address
+    (`203.0.113.7`) or one with host bits set (`203.0.113.7/24`) is refused with what was
+    probably meant, so nobody opens a /24 believing they named one host."""
+    if isinstance(cidrs, str) or not isinstance(cidrs, list | tuple):
+        return [f"{cidrs!r}: a list of CIDR ranges, e.g. ['203.0.113.0/24']"]
+    problems, seen = [], []
+    for cidr in cidrs:
+        if not isinstance(cidr, str):
+            problems.append(f"{cidr!r} is not a CIDR range (text such as '203.0.113.0/24')")
+            continue
+        if "/" not in cidr:
+            problems.append(f"{cidr!r} is an address, not a range; write {cidr}/32 for one host")
+            continue
+        try:
+            network = ipaddress.IPv4Network(cidr, strict=False)
+        except ValueError as exc:
+            problems.append(f"{cidr!r} is not an IPv4 CIDR: {exc}")
+            continue
+        if str(network) != cidr:
+            problems.append(
+                f"{cidr!r} has host bits set: it means {network} (did you mean that, or "
+                f"{cidr.split('/')[0]}/32?)"
+            )
+            continue
+        if network in seen:
+            problems.append(f"{cidr} is listed twice")
+        elif inside := next((str(o) for o in seen if network.subnet_of(o)), None):
+            problems.append(f"{cidr} is inside {inside}, already listed")
+        seen.append(network)
+    return problems
+
+
+def covers_everything(cidrs: list[str]) -> bool:
+    """Whether the ranges together are all of IPv4 (`0.0.0.0/0` in any spelling, e.g. the
+    halves 0.0.0.0/1 and 128.0.0.0/1)."""
+    networks = [ipaddress.IPv4Network(c, strict=False) for c in cidrs if is_cidr(c)]
+    collapsed = list(ipaddress.collapse_addresses(networks))
+    return collapsed == [ipaddress.IPv4Network("0.0.0.0/0")]
+
+
+def reach_problems(cidrs: list[str], *, public: bool, vpc_cidr: str) -> list[str]:
+    """Ranges that can never be the sources of an endpoint that is reached from the internet
+    (`public`: private, shared or reserved ranges never are) or from the VPC and networks
+    routed into it (not `public`: public ranges, and the VPC itself, always allowed already)."""
+    vpc = ipaddress.IPv4Network(vpc_cidr, strict=False)
+    problems = []
+    for cidr in cidrs:
+        if not is_cidr(cidr):
+            continue
+        network = ipaddress.IPv4Network(cidr)
+        if network.overlaps(vpc) and not network.supernet_of(vpc) and not public:
+            problems.append(f"{cidr} is inside the VPC ({vpc_cidr}), which is always allowed")
+        elif network == vpc:
+            problems.append(f"{cidr} is the VPC's own range ({vpc_cidr})")
+        elif is_documentation(cidr):
+            continue  # a placeholder to replace: a warning (Settings.warnings), not an error
+        elif public and (network.is_private or network.is_reserved or network.subnet_of(_SHARED)):
+            problems.append(
+                f"{cidr} is a private or reserved range: no request from it reaches a public "
+                "endpoint (the VPC and VPN ranges go in privateAccessCidrs)"
+            )
+        elif not public and network.is_global:
+            problems.append(
+                f"{cidr} is a public range: the private endpoint is reached from the VPC and "
+                "the networks routed into it (a public source goes in publicAccessCidrs)"
+            )
+    return problems
+
+
+# Carrier-grade NAT space (RFC 6598): never a source on the internet.
+_SHARED = ipaddress.IPv4Network("100.64.0.0/10")
+# The documentation ranges (RFC 5737): examples in stack files, to be replaced.
+_DOCUMENTATION = tuple(
+    ipaddress.IPv4Network(c) for c in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
+
+
+def is_documentation(cidr: str) -> bool:
+    """Whether a range lies in an RFC 5737 documentation range (an example, not an address)."""
+    if not is_cidr(cidr):
+        return False
+    network = ipaddress.IPv4Network(cidr)
+    return any(network.subnet_of(d) for d in _DOCUMENTATION)

@@ -35,6 +35,7 @@ import pulumi_aws as aws
 
 from components import aws_permissions
 from components.aws_permissions import PLATFORM_TYPES, deploy_statements
+from components.git_refs import branch_pattern_problems
 from components.iam import STS_AUDIENCE, web_identity_trust_policy
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
@@ -58,7 +59,6 @@ DEPLOY_SESSION_SECONDS = 4 * 3600
 GLOBAL_SERVICES = ("iam", "sts", "tag", "organizations", "support", "cloudfront", "route53")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 _ENVIRONMENT = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-_BRANCH = re.compile(r"^[A-Za-z0-9*?][A-Za-z0-9/._*?-]{0,243}$")
 
 
 @dataclass(frozen=True)
@@ -167,19 +167,6 @@ def validate(args: GithubOidcArgs) -> list[str]:
             problems.append(f"operations {name!r}: letters, digits, '-', not deploy or preview")
     if len(set(names)) != len(names):
         problems.append(f"operations {names}: each once")
-    return problems
-
-
-def branch_pattern_problems(patterns: Sequence[str]) -> list[str]:
-    """Branch globs an IAM `StringLike` can match as git would name them: `*` and `?` only
-    (IAM has no character classes), no characters git forbids in a ref."""
-    problems = []
-    for pattern in patterns:
-        if not isinstance(pattern, str) or not _BRANCH.fullmatch(pattern) or ".." in pattern:
-            problems.append(
-                f"{pattern!r}: a branch name or glob of letters, digits, '/', '.', '_', '-' and "
-                "the wildcards '*' and '?'"
-            )
     return problems
 
 

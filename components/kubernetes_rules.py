@@ -84,16 +84,25 @@ def quantity(value: object) -> float | None:
 
 def resource_problems(kind: str, request: object, limit: object) -> list[str]:
     """Why a CPU or memory request/limit pair is invalid (words, zero, request above limit)."""
+    return [problem for _, problem in quantity_problems(kind, request, limit)]
+
+
+def quantity_problems(kind: str, request: object, limit: object) -> list[tuple[str, str]]:
+    """(`request` | `limit` | `both`, why) for a CPU or memory request/limit pair: not a
+    quantity, zero, request above limit."""
     problems = []
     for label, value in (("request", request), ("limit", limit)):
         amount = quantity(value)
         if amount is None or amount <= 0:
             problems.append(
-                f"{kind} {label} {value!r} is not a positive Kubernetes quantity (e.g. '250m', "
-                "'512Mi')"
+                (
+                    label,
+                    f"{kind} {label} {value!r} is not a positive Kubernetes quantity (e.g. "
+                    "'250m', '512Mi')",
+                )
             )
     if not problems and quantity(request) > quantity(limit):  # type: ignore[operator]
-        problems.append(f"{kind} request {request!r} is above its limit {limit!r}")
+        problems.append(("both", f"{kind} request {request!r} is above its limit {limit!r}"))
     return problems
 
 

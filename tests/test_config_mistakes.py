@@ -120,7 +120,7 @@ MISTAKES = [
     ("dev", {"platform:database": {"engineVersion": 17.10}},
      "platform:database.engineVersion", "quote it"),
     ("dev", {"platform:database": {"crossRegionBackup": True}},
-     "platform:database.crossRegionBackup", "needs storage.replication"),
+     "platform:database.crossRegionBackup", "needs platform:storage.replication"),
     # -- cache and streaming
     ("dev", {"platform:cache": {"nodeType": "cache.t4g.smal"}},
      "platform:cache.nodeType", "did you mean cache.t4g.small"),
@@ -177,7 +177,7 @@ MISTAKES = [
     ("dev", observability(slackCriticalChannel="alerts"),
      "platform:observability.slackCriticalChannel", "a Slack channel such as"),
     ("dev", observability(nodeGroup="monitoring"), "platform:observability.nodeGroup",
-     "is not one of cluster.nodeGroups"),
+     "is not one of platform:cluster.nodeGroups"),
     ("dev", observability(uiDomain="ops.example.com"), "platform:observability",
      "set both"),
     ("dev", observability(uiDomain="ops.example.com",

@@ -48,8 +48,15 @@ def test_unknown_environment_from_profile_key():
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
-        ({"platform:netwrok": {"cidr": "10.0.0.0/16"}}, "platform:netwrok: unknown key (typo?)"),
-        ({"platform:network": {"azCuont": 3}}, "platform:network.azCuont: unknown key (typo?)"),
+        (
+            {"platform:netwrok": {"cidr": "10.0.0.0/16"}},
+            "platform:netwrok: unknown key; did you mean 'network'?",
+        ),
+        (
+            {"platform:network": {"azCuont": 3}},
+            "platform:network.azCuont: unknown key; did you mean 'azCount'?",
+        ),
+        ({"platform:network": {"zones": 3}}, "platform:network.zones: unknown key (typo?);"),
     ],
 )
 def test_unknown_keys_are_errors_not_ignored(config, expected):
@@ -60,7 +67,10 @@ def test_unknown_keys_are_errors_not_ignored(config, expected):
 
 def test_unknown_key_lists_the_allowed_keys_of_its_section():
     error = rejected("dev", {"platform:network": {"azCuont": 3}})
-    assert "azCount, cidr, flowLogRetentionDays, interfaceEndpoints, natGateways" in error
+    assert (
+        "azCount, cidr, flowLogRetentionDays, interfaceEndpoints, natGateways, recoveryCidr"
+        in error
+    )
 
 
 @pytest.mark.parametrize(

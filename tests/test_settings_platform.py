@@ -89,7 +89,7 @@ def test_msk_broker_count_must_be_a_multiple_of_its_zone_count():
 
 def test_msk_cannot_use_more_zones_than_the_vpc_has():
     error = rejected("dev", {"platform:streaming": {"zoneCount": 3, "brokerCount": 3}})
-    assert "platform:streaming.zoneCount: 3 is more than network.azCount 2" in error
+    assert "platform:streaming.zoneCount: 3 is more than platform:network.azCount 2" in error
 
 
 def test_private_api_cidrs_must_be_cidrs():
@@ -195,8 +195,15 @@ def test_a_service_without_tls_needs_the_named_opt_out_and_never_in_prod():
     assert "platform:services[0].allowPlainHttp: true is a dev-only opt-out, not for prod" in error
 
 
-def test_numeric_tags_written_by_pulumi_config_set_are_read_as_text():
-    entry = {**SERVICE, "tags": {"blue": 42, "green": "43"}, "trafficSplit": "10"}
+def test_a_tag_yaml_read_as_a_number_is_refused_never_converted_back():
+    """`green: 1.10` is the float 1.1: converting it back would deploy image 1.1, not 1.10."""
+    error = rejected("dev", services({**SERVICE, "tags": {"blue": "1.4.2", "green": 1.10}}))
+    assert "platform:services[0].tags.green: written as the number 1.1" in error
+    assert "quote it" in error
+
+
+def test_numbers_written_as_text_by_pulumi_config_set_are_read_as_numbers():
+    entry = {**SERVICE, "tags": {"blue": "42", "green": "43"}, "trafficSplit": "10"}
     settings = load_settings("dev", {**REGION, **services(entry)})
     assert settings.services[0].tags.blue == "42"
     assert settings.services[0].traffic_split == 10

@@ -5,10 +5,10 @@ Each returns a list of problems, empty when the value is fine.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 
+from components.cidr import covers_everything, source_range_problems
 from components.cluster.versions import ADDON_VERSIONS
 from components.kubernetes_rules import label_problems, node_label_problems
 
@@ -103,13 +103,8 @@ def namespace_problems(namespace: str, system_namespace: str) -> list[str]:
 
 
 def cidr_problems(cidrs: Sequence[str]) -> list[str]:
-    problems = []
-    for cidr in cidrs:
-        try:
-            ipaddress.IPv4Network(cidr, strict=True)
-        except (ValueError, TypeError) as exc:
-            problems.append(f"{cidr!r} is not an IPv4 CIDR: {exc}")
-    return problems
+    """Source ranges of the API endpoints (`components.cidr.source_range_problems`)."""
+    return source_range_problems(cidrs)
 
 
 def public_endpoint_problems(
@@ -129,9 +124,10 @@ def public_endpoint_problems(
             "publicAccessCidrs: required when endpointPublicAccess is true (e.g. your office or "
             "VPN egress range); or set endpointPublicAccess: false"
         ]
-    if "0.0.0.0/0" in cidrs and not allow_from_anywhere:
+    if covers_everything(list(cidrs)) and not allow_from_anywhere:
+        spelled = "0.0.0.0/0" if "0.0.0.0/0" in cidrs else f"{list(cidrs)} (together 0.0.0.0/0)"
         return [
-            "publicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API to the internet; name your "
+            f"publicAccessCidrs: {spelled} opens the Kubernetes API to the internet; name your "
             "CIDRs, or opt out explicitly with allowPublicAccessFromAnywhere: true"
         ]
     return []

@@ -263,11 +263,20 @@ class ObservabilityArgs:
 
 # -- rules, one function per fact (settings applies the same) -----------------------------------
 def duration_problems(value: object) -> list[str]:
-    if isinstance(value, str) and value and value != "0" and _DURATION.fullmatch(value):
+    """A positive Prometheus duration. Checked after normalising, so a zero in any unit
+    (`0d`, `0w0h`) is zero, and a case or unit variant gets the spelling Prometheus reads."""
+    if isinstance(value, str) and value and _DURATION.fullmatch(value):
+        if duration_seconds(value) == 0:
+            return [f"{value!r} is zero: retention must be positive (e.g. '3d')"]
         return []
+    hint = ""
+    if isinstance(value, str) and "M" in value:
+        hint = "; Prometheus has no months (M): use weeks or days, e.g. '4w' or '30d'"
+    elif isinstance(value, str) and _DURATION.fullmatch(value.lower()):
+        hint = f"; units are lowercase: {value.lower()!r}"
     return [
         f"{value!r}: a Prometheus duration such as '12h', '3d' or '2w' (whole numbers, "
-        "units y/w/d/h/m in that order)"
+        f"units y/w/d/h/m in that order){hint}"
     ]
 
 

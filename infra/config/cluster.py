@@ -10,7 +10,7 @@ from pydantic import Field, PositiveInt, field_validator, model_validator
 from components.aws_catalog import instance_type_problems
 from components.cluster import rules as cluster_rules
 from components.cluster.args import ClusterArgs, NodeGroupSpec
-from infra.config.fields import ConfigModel, RetentionDays, component_default, no_float, rule
+from infra.config.fields import ConfigModel, RetentionDays, component_default, rule
 
 
 class TaintSettings(ConfigModel):
@@ -67,7 +67,7 @@ class NodeGroupSettings(ConfigModel):
 class ClusterSettings(ConfigModel):
     """`platform:cluster`."""
 
-    version: Annotated[str, no_float("version"), rule(cluster_rules.kubernetes_version_problems)]
+    version: Annotated[str, rule(cluster_rules.kubernetes_version_problems)]
     endpoint_public_access: bool
     public_access_cidrs: Annotated[list[str], rule(cluster_rules.cidr_problems)] = Field(
         default_factory=list

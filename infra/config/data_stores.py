@@ -10,15 +10,13 @@ from pydantic import Field, PositiveInt, model_validator
 from components import cache as cache_rules
 from components import streaming as streaming_rules
 from components.database import args as database_rules
-from infra.config.fields import ConfigModel, RetentionDays, component_default, no_float, rule
+from infra.config.fields import ConfigModel, RetentionDays, component_default, rule
 
 
 class DatabaseSettings(ConfigModel):
     """`platform:database` (Aurora PostgreSQL)."""
 
-    engine_version: Annotated[
-        str, no_float("engineVersion"), rule(database_rules.engine_version_problems)
-    ]
+    engine_version: Annotated[str, rule(database_rules.engine_version_problems)]
     mode: Literal[database_rules.MODES]  # type: ignore[valid-type]
     # Serverless v2 capacity (ACU) and provisioned class: the profile names whichever it uses.
     min_capacity: float | None = None
@@ -65,7 +63,7 @@ class CacheSettings(ConfigModel):
     """`platform:cache` (ElastiCache replication group)."""
 
     engine: Literal[tuple(cache_rules.ENGINE_VERSIONS)] = cache_rules.DEFAULT_ENGINE  # type: ignore[valid-type]
-    engine_version: Annotated[str, no_float("engineVersion")]
+    engine_version: str
     node_type: Annotated[str, rule(cache_rules.node_type_problems)]
     num_cache_clusters: int
     multi_az: bool

@@ -3,12 +3,19 @@ spelling (`platform:cluster.nodeGroups.system.taints[0]`), the bad value, what i
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
 from infra.naming import NAMESPACE
+
+# Settings fields that no config key sets: the program fills them in (`region` comes from
+# `aws:region`, which `key_paths` names as such).
+_NOT_CONFIG = ("stack", "environment")
+# Keys Pulumi keeps encrypted in the stack file (`pulumi config set --secret`).
+SECRETS = ("slackWebhookUrl", "grafanaAdminPassword")
 
 
 class SettingsError(ValueError):
@@ -46,8 +53,7 @@ def describe(error: Mapping[str, Any], root: type[BaseModel]) -> list[str]:
         ]
     key = config_key(loc)
     if error["type"] == "extra_forbidden":
-        allowed = allowed_keys(root, loc[:-1])
-        return [f"{key}: unknown key (typo?); allowed keys here: {', '.join(allowed)}"]
+        return [f"{key}: {unknown_key_hint(root, loc)}"]
     if error["type"] == "missing":
         return [f"{key}: required but not set"]
     value = error.get("input")
@@ -62,10 +68,50 @@ def describe(error: Mapping[str, Any], root: type[BaseModel]) -> list[str]:
     return [f"{key}{shown}: {line}" for line in message.splitlines()]
 
 
+def unknown_key_hint(root: type[BaseModel], loc: list[str]) -> str:
+    """Why a key is unknown and what was probably meant: the key where it really belongs
+    (a key written in the wrong section, a secret under a section), a near spelling, or the
+    keys this section accepts."""
+    name = loc[-1]
+    allowed = allowed_keys(root, loc[:-1])
+    elsewhere = [path for path in key_paths(root) if path.rsplit(".", 1)[-1] == name]
+    if elsewhere:
+        where = " or ".join(
+            "aws:region" if path == "region" else f"{NAMESPACE}:{path}" for path in elsewhere
+        )
+        secret = " (a secret: set it with `pulumi config set --secret`)" if name in SECRETS else ""
+        return f"unknown key here; it belongs at {where}{secret}"
+    close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.75)
+    hint = f"; did you mean {close[0]!r}?" if close else " (typo?);"
+    return f"unknown key{hint} allowed keys here: {', '.join(allowed)}"
+
+
+def key_paths(root: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every key path of the model tree in config spelling (`app.replicas`); map entries
+    (node groups by name) are left out, list entries are `[]`."""
+    paths = []
+    for name, field in root.model_fields.items():
+        if not prefix and name in _NOT_CONFIG:
+            continue
+        key = f"{prefix}{field.alias or name}"
+        paths.append(key)
+        annotation = field.annotation
+        if getattr(annotation, "__origin__", None) is dict:
+            continue
+        inner = getattr(annotation, "__args__", (annotation,))
+        nested = [a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)]
+        for model in nested:
+            separator = "[]." if getattr(annotation, "__origin__", None) is list else "."
+            paths += key_paths(model, f"{key}{separator}")
+    return paths
+
+
 def _names_a_field(line: str) -> bool:
-    """Whether a problem line starts with the camelCase field it is about (`proxy: ...`)."""
+    """Whether a problem line starts with the camelCase key path it is about (`proxy: ...`,
+    `tags.green: ...`, `deployBranches[0]: ...`)."""
     head, colon, _ = line.partition(": ")
-    return bool(colon) and head.isidentifier() and head[:1].islower()
+    first = head.replace("[", ".").split(".", 1)[0]
+    return bool(colon) and first.isidentifier() and first[:1].islower() and " " not in head
 
 
 def allowed_keys(root: type[BaseModel], loc: list[str]) -> list[str]:

@@ -8,10 +8,19 @@ allows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping
+from datetime import date
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from components.logs import LOG_RETENTION_DAYS
@@ -19,11 +28,88 @@ from components.tags import tag_value_problems
 
 
 class ConfigModel(BaseModel):
-    """A config section: camelCase keys as in `Pulumi.<stack>.yaml`, unknown keys refused."""
+    """A config section: camelCase keys as in `Pulumi.<stack>.yaml`, unknown keys refused,
+    and values YAML changed the type of refused (`yaml_type_problems`)."""
 
     model_config = ConfigDict(
         extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
     )
+    # Text fields where a YAML number is a fine spelling of the same value (quantities: `1`
+    # CPU is "1"); every other text field refuses numbers.
+    numbers_as_text: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_types(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        problems = []
+        for name, field in cls.model_fields.items():
+            key = field.alias or name
+            for spelling in {name, key}:
+                if spelling in data:
+                    problems += yaml_type_problems(
+                        key, field.annotation, data[spelling], name in cls.numbers_as_text
+                    )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return data
+
+
+def _wants(annotation: Any, kind: type) -> bool:
+    """Whether a field's type is `kind`, optionally (`kind | None`)."""
+    if annotation is kind:
+        return True
+    if get_origin(annotation) is Annotated:
+        return _wants(get_args(annotation)[0], kind)
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_wants(a, kind) for a in get_args(annotation) if a is not type(None))
+    return False
+
+
+def _written_as(value: Any) -> str | None:
+    """What YAML made of a value that was meant as text, or None for text."""
+    if isinstance(value, bool):
+        return "a boolean (YAML reads true/false/yes/no/on/off as one)"
+    if isinstance(value, int | float):
+        return f"the number {value!r} (YAML reads 1.10 as 1.1 and 017 as 17)"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()} (YAML reads 2026-01-05 as a date)"
+    return None
+
+
+def yaml_type_problems(key: str, annotation: Any, value: Any, numbers_ok: bool) -> list[str]:
+    """`key: problem` when YAML turned a value into another type than the field's: a number,
+    boolean or date where text is meant ("quote it" — never converted back, because the text
+    is already lost: `1.10` became 1.1), a boolean where a number is meant (`yes` is true, and
+    true would count as 1). Lists and maps of text are checked entry by entry."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin in (Union, UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return yaml_type_problems(key, inner[0], value, numbers_ok) if len(inner) == 1 else []
+    if origin is Annotated:
+        return yaml_type_problems(key, args[0], value, numbers_ok)
+    if origin is list and isinstance(value, list) and args:
+        return [
+            p
+            for i, v in enumerate(value)
+            for p in yaml_type_problems(f"{key}[{i}]", args[0], v, numbers_ok)
+        ]
+    if origin is dict and isinstance(value, Mapping) and len(args) == 2:
+        return [
+            p
+            for k, v in value.items()
+            for p in yaml_type_problems(f"{key}.{k}", args[1], v, numbers_ok)
+        ]
+    if _wants(annotation, str):
+        written = _written_as(value)
+        if written and not (
+            numbers_ok and isinstance(value, int | float) and not isinstance(value, bool)
+        ):
+            return [f'{key}: written as {written} where text is meant; quote it: "..."']
+    elif (_wants(annotation, int) or _wants(annotation, float)) and isinstance(value, bool):
+        return [f"{key}: a boolean where a number is meant (YAML read yes/no/true/false)"]
+    return []
 
 
 def rule(check: Callable[[Any], list[str]]) -> AfterValidator:
@@ -36,17 +122,6 @@ def rule(check: Callable[[Any], list[str]]) -> AfterValidator:
         return value
 
     return AfterValidator(apply)
-
-
-def no_float(kind: str) -> BeforeValidator:
-    """Versions are text: YAML reads `1.30` as the number 1.3 and `17.10` as 17.1."""
-
-    def check(value: Any) -> Any:
-        if isinstance(value, float):
-            raise ValueError(f"{kind} written as a number; quote it (YAML reads 1.30 as 1.3)")
-        return value
-
-    return BeforeValidator(check)
 
 
 def component_default(args_class: type, field: str) -> Any:

@@ -9,18 +9,48 @@ the thin adapter for the running program.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from infra.config.errors import SettingsError, describe
+from infra.config.errors import SECRETS, SettingsError, describe
+from infra.config.floors import PROTECTED_ENVIRONMENT
 from infra.config.model import Settings
 from infra.config.profiles import ENVIRONMENTS, PROFILES
 from infra.config.reading import decode, deep_merge
 from infra.naming import NAMESPACE
 
-SECRET_KEYS = ("slackWebhookUrl", "grafanaAdminPassword")
+SECRET_KEYS = SECRETS
+# Config namespaces something in this project reads: the program itself; the providers it uses
+# (their own settings, e.g. `aws:region`, `aws:profile`); the engine (`pulumi:tags`); the
+# release tool's records (`release:<service>`). Any other namespace is a typo or a key for a
+# program that does not run here: refused, never ignored.
+KNOWN_NAMESPACES = (NAMESPACE, "aws", "kubernetes", "eks", "random", "tls", "pulumi", "release")
+
+
+def namespace_problems(config: Mapping[str, Any]) -> list[str]:
+    """Keys outside the namespaces anything here reads, with a did-you-mean."""
+    problems = []
+    for key in config:
+        namespace, colon, name = str(key).partition(":")
+        if not colon:
+            problems.append(
+                f"{key}: a config key without a namespace; write {NAMESPACE}:{key} "
+                f"(`pulumi config set {key} ...` adds it for you)"
+            )
+        elif namespace not in KNOWN_NAMESPACES:
+            close = difflib.get_close_matches(namespace, KNOWN_NAMESPACES, n=1, cutoff=0.6)
+            hint = (
+                f"did you mean {close[0]}:{name}?"
+                if close
+                else f"namespaces read here: {', '.join(KNOWN_NAMESPACES)}"
+            )
+            problems.append(
+                f"{key}: no program or provider here reads namespace {namespace!r}; {hint}"
+            )
+    return problems
 
 
 def _secrets(stack: str, own: dict[str, Any], secret_keys: frozenset[str]) -> None:
@@ -44,6 +74,69 @@ def _secrets(stack: str, own: dict[str, Any], secret_keys: frozenset[str]) -> No
         raise SettingsError(stack, problems)
 
 
+def _map_fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str, type[BaseModel]]]:
+    """(config path, entry model) of every map of named entries (`cluster.nodeGroups`)."""
+    found = []
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{field.alias or name}"
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        if getattr(annotation, "__origin__", None) is dict and len(args) == 2:
+            if isinstance(args[1], type) and issubclass(args[1], BaseModel):
+                found.append((key, args[1]))
+            continue
+        for inner in args or (annotation,):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                found += _map_fields(inner, f"{key}.")
+    return found
+
+
+def _at(document: Mapping[str, Any], path: str) -> Any:
+    node: Any = document
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
+def protected_name_problems(stack: str, environment: str) -> list[str]:
+    """Safety keys on the name too: a stack named like the protected environment (`prod`,
+    `prod-eu`) gets that environment's profile and floors, whatever `platform:profile` says —
+    one line in the stack file must not take a prod stack's floors away."""
+    if (stack == PROTECTED_ENVIRONMENT or stack.startswith(f"{PROTECTED_ENVIRONMENT}-")) and (
+        environment != PROTECTED_ENVIRONMENT
+    ):
+        return [
+            f"{NAMESPACE}:profile: {environment!r} on stack {stack!r}: a stack named like the "
+            f"protected environment {PROTECTED_ENVIRONMENT!r} takes its profile and floors; "
+            f"set {NAMESPACE}:profile: {PROTECTED_ENVIRONMENT} (or remove it), or give the "
+            "stack a name that does not start with it"
+        ]
+    return []
+
+
+def new_entry_problems(environment: str, own: Mapping[str, Any]) -> list[str]:
+    """A stack file's entry of a named map the profile does not have (renamed, or never
+    there) that is not complete on its own: say so, instead of "field required" for each of
+    its fields."""
+    problems = []
+    for path, model in _map_fields(Settings):
+        entries, known = _at(own, path), _at(PROFILES[environment], path) or {}
+        if not isinstance(entries, Mapping):
+            continue
+        required = [f.alias or n for n, f in model.model_fields.items() if f.is_required()]
+        for name, entry in entries.items():
+            if name in known or not isinstance(entry, Mapping):
+                continue
+            missing = [key for key in required if key not in entry]
+            if missing:
+                problems.append(
+                    f"{NAMESPACE}:{path}.{name}: no entry {name!r} in the {environment} profile "
+                    f"(it has: {', '.join(known) or 'none'}); to change one of those, use its "
+                    f"name; to add {name!r}, give it {', '.join(missing)} too"
+                )
+    return problems
+
+
 def load_settings(
     stack: str, config: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()
 ) -> Settings:
@@ -52,6 +145,9 @@ def load_settings(
     `secret_keys`: the config keys the engine holds as secrets (their values here are the
     decrypted text); the stack file's `secure:` values are recognised on their own.
     """
+    problems = namespace_problems(config)
+    if problems:
+        raise SettingsError(stack, problems)
     own = {
         key.split(":", 1)[1]: decode(value)
         for key, value in config.items()
@@ -72,6 +168,10 @@ def load_settings(
                 f"{', '.join(ENVIRONMENTS)} (set platform:profile when the stack name is not one)"
             ],
         )
+    problems = protected_name_problems(stack, environment)
+    problems += new_entry_problems(environment, own)
+    if problems:
+        raise SettingsError(stack, problems)
     document = deep_merge(PROFILES[environment], own)
     document.update(stack=stack, environment=environment)
     if "aws:region" in config:

@@ -15,7 +15,8 @@ from components import cache as cache_rules
 from components import storage as storage_rules
 from components import streaming as streaming_rules
 from components.alb import waf_acl_problems
-from components.aws_catalog import region_problems, zone_count_problems
+from components.aws_catalog import region_problems, replica_region_problems, zone_count_problems
+from components.cidr import is_documentation, reach_problems
 from components.cluster import rules as cluster_rules
 from components.database import args as database_rules
 from components.database.proxy import proxy_name, proxy_name_problems
@@ -66,6 +67,14 @@ class Settings(ConfigModel):
         problems += [
             f"network.azCount: {p}" for p in zone_count_problems(self.region, self.network.az_count)
         ]
+        for key, cidrs, public in (
+            ("cluster.publicAccessCidrs", self.cluster.public_access_cidrs, True),
+            ("cluster.privateAccessCidrs", self.cluster.private_access_cidrs, False),
+        ):
+            problems += [
+                f"{key}: {p} (platform:network.cidr)"
+                for p in reach_problems(cidrs, public=public, vpc_cidr=self.network.cidr)
+            ]
         problems += service_problems(self.services, self.cluster, self.observability, self.region)
         if self.alb.waf_acl_arn is not None:
             problems += [
@@ -77,14 +86,15 @@ class Settings(ConfigModel):
         )
         if self.streaming.zone_count > self.network.az_count:
             problems.append(
-                f"streaming.zoneCount: {self.streaming.zone_count} is more than network.azCount "
-                f"{self.network.az_count}"
+                f"streaming.zoneCount: {self.streaming.zone_count} is more than "
+                f"platform:network.azCount {self.network.az_count}"
             )
         if self.storage.force_destroy and self.protect:
-            problems.append("storage.forceDestroy: true cannot go with protect: true")
+            problems.append("storage.forceDestroy: true cannot go with platform:protect: true")
         if self.database.cross_region_backup and not self.replica_region:
             problems.append(
-                "database.crossRegionBackup: true needs storage.replication with a replicaRegion"
+                "database.crossRegionBackup: true needs platform:storage.replication with a "
+                "platform:storage.replicaRegion"
             )
         if self.database.cross_region_backup and self.network.recovery_cidr is None:
             problems.append(
@@ -93,14 +103,10 @@ class Settings(ConfigModel):
                 "10.130.0.0/16"
             )
         if self.storage.replica_region:
-            problems += [
-                f"storage.replicaRegion: {p}" for p in region_problems(self.storage.replica_region)
-            ]
-            if self.storage.replica_region == self.region:
-                problems.append(
-                    f"storage.replicaRegion: {self.storage.replica_region!r} is the stack's own "
-                    "region; choose a second region"
-                )
+            replica_problems = region_problems(self.storage.replica_region) or (
+                replica_region_problems(self.region, self.storage.replica_region)
+            )
+            problems += [f"storage.replicaRegion: {p}" for p in replica_problems]
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -130,6 +136,16 @@ class Settings(ConfigModel):
     def warnings(self) -> list[str]:
         """What is allowed but probably not meant (`make plan` and `pulumi up` print them)."""
         found = []
+        examples = [
+            c
+            for c in [*self.cluster.public_access_cidrs, *self.cluster.private_access_cidrs]
+            if is_documentation(c)
+        ]
+        if examples:
+            found.append(
+                f"platform:cluster access CIDRs {examples} are documentation ranges (RFC 5737): "
+                "replace them with your office/VPN egress ranges before `pulumi up`"
+            )
         if self.slack_webhook_url is None:
             found.append(
                 "alerts go nowhere: no platform:slackWebhookUrl (set it with `pulumi config set "

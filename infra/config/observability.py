@@ -54,9 +54,20 @@ class ObservabilitySettings(ConfigModel):
         if observability_rules.SHAPES[self.level].elasticsearch_nodes:
             for key in ("elasticsearch_storage_gib", "log_retention_days", "trace_retention_days"):
                 if getattr(self, key) is None:
-                    problems.append(f"{to_camel(key)}: required at level {self.level!r} (logs on)")
+                    problems.append(
+                        f"{to_camel(key)}: required at level {self.level!r} (logs on; "
+                        "platform:observability.level)"
+                    )
         if (self.ui_domain is None) != (self.ui_certificate_arn is None):
-            problems.append("uiDomain and uiCertificateArn: set both (TLS UIs) or neither")
+            given, missing = (
+                ("uiDomain", "uiCertificateArn")
+                if self.ui_domain is not None
+                else ("uiCertificateArn", "uiDomain")
+            )
+            problems.append(
+                f"{given}: needs platform:observability.{missing} too (the UIs are served with "
+                "TLS only); set both or neither"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -84,12 +95,12 @@ def observability_problems(
     if group is not None:
         if group not in cluster.node_groups:
             problems.append(
-                f"observability.nodeGroup: {group!r} is not one of cluster.nodeGroups "
+                f"observability.nodeGroup: {group!r} is not one of platform:cluster.nodeGroups "
                 f"{sorted(cluster.node_groups)}"
             )
         elif not cluster.node_groups[group].labels:
             problems.append(
-                f"observability.nodeGroup: cluster.nodeGroups.{group} has no labels to "
+                f"observability.nodeGroup: platform:cluster.nodeGroups.{group} has no labels to "
                 "select it by; give it e.g. labels: {role: monitoring}"
             )
     if config.ui_certificate_arn is not None:

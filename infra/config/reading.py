@@ -17,12 +17,20 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """YAML loader that refuses duplicate keys (PyYAML keeps the last one silently)."""
+    """YAML loader that refuses duplicate keys (PyYAML keeps the last one silently) and keeps
+    standard YAML working: anchors, aliases and merge keys (`<<: *shared`), which Pulumi reads
+    too. A key the mapping writes itself may override one it merged (that is what a merge key
+    is for); the same key written twice is the mistake."""
+
+
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
     seen: set = set()
     for key_node, _ in node.value:
+        if key_node.tag == _MERGE:
+            continue  # `<<`: merged below by construct_mapping (SafeLoader's flatten_mapping)
         key = loader.construct_object(key_node)
         if key in seen:
             raise yaml.constructor.ConstructorError(

@@ -24,7 +24,8 @@ from components.bluegreen.args import (
     tag_problems,
 )
 from components.database.logins import login_for_service, login_problems
-from components.kubernetes_rules import label_problems, resource_problems, service_name_problems
+from components.git_refs import branch_pattern_problems
+from components.kubernetes_rules import label_problems, quantity_problems, service_name_problems
 from components.topics import (
     DEFAULT_PARTITIONS,
     DEFAULT_RETENTION_HOURS,
@@ -42,34 +43,53 @@ class AppSettings(ConfigModel):
 
     replicas: Annotated[PositiveInt, rule(lambda n: replicas_problems(n, None, HPA_MAX_REPLICAS))]
     autoscaling: bool
-    deploy_branches: list[str] = Field(min_length=1)
+    deploy_branches: Annotated[list[str], rule(branch_pattern_problems)] = Field(min_length=1)
     # Spread pods across zones with DoNotSchedule (a lost zone never holds every replica).
     zone_spread_strict: bool
+
+
+def _quantity_text(value: Any) -> Any:
+    # A quantity may be a YAML number (`cpuLimit: 1`): the same value as the text "1".
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+Quantity = Annotated[str, BeforeValidator(_quantity_text)]
 
 
 class ServiceResources(ConfigModel):
     """`resources` of one service: Kubernetes quantities."""
 
-    cpu_request: str = component_default(ContainerResources, "cpu_request")
-    memory_request: str = component_default(ContainerResources, "memory_request")
-    cpu_limit: str = component_default(ContainerResources, "cpu_limit")
-    memory_limit: str = component_default(ContainerResources, "memory_limit")
+    numbers_as_text = frozenset({"cpu_request", "memory_request", "cpu_limit", "memory_limit"})
+
+    cpu_request: Quantity = component_default(ContainerResources, "cpu_request")
+    memory_request: Quantity = component_default(ContainerResources, "memory_request")
+    cpu_limit: Quantity = component_default(ContainerResources, "cpu_limit")
+    memory_limit: Quantity = component_default(ContainerResources, "memory_limit")
 
     @model_validator(mode="after")
     def _quantities(self) -> ServiceResources:
-        problems = resource_problems("cpu", self.cpu_request, self.cpu_limit)
-        problems += resource_problems("memory", self.memory_request, self.memory_limit)
+        problems = []
+        for kind, request, limit in (
+            ("cpu", self.cpu_request, self.cpu_limit),
+            ("memory", self.memory_request, self.memory_limit),
+        ):
+            for part, problem in quantity_problems(kind, request, limit):
+                # The field the problem is about (`cpuRequest`), both for a conflict.
+                fields = {"request": f"{kind}Request", "limit": f"{kind}Limit"}
+                key = (
+                    fields.get(part)
+                    or f"{kind}Request and platform:services[].resources.{kind}Limit"
+                )
+                problems.append(f"{key}: {problem}")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))
         return self
 
 
-def _tag_text(value: Any) -> Any:
-    # `pulumi config set --path ...tags.blue 42` stores a number; a tag is text.
-    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
-
-
-ImageTag = Annotated[str, BeforeValidator(_tag_text), rule(tag_problems)]
+# A tag YAML read as a number is refused ("quote it", ConfigModel): 1.10 and 1.1 are different
+# images, and the text the operator wrote is already lost. The release tool writes tags with
+# `pulumi config set --type string`.
+ImageTag = Annotated[str, rule(tag_problems)]
 
 
 class ServiceTags(ConfigModel):
@@ -121,10 +141,16 @@ class ServiceSettings(ConfigModel):
 
     @model_validator(mode="after")
     def _tls(self) -> ServiceSettings:
+        if self.public and self.allow_plain_http:
+            raise ValueError(
+                "allowPlainHttp: true is an opt-out for an internal ALB only; a public service "
+                "(platform:services[].public: true) is served with TLS in every environment: "
+                "give it a certificateArn"
+            )
         if self.certificate_arn is None and not self.allow_plain_http:
             raise ValueError(
                 "certificateArn: required so the ALB serves HTTPS; or opt out explicitly with "
-                "allowPlainHttp: true (dev only)"
+                "allowPlainHttp: true (dev only, internal ALB only)"
             )
         if self.traffic_split and self.idle_replicas == 0:
             raise ValueError("trafficSplit: cannot send traffic to an idle colour scaled to 0")
@@ -147,7 +173,7 @@ def service_problems(
         key = f"services[{index}]"
         if service.namespace not in cluster.namespaces:
             problems.append(
-                f"{key}.namespace: {service.namespace!r} is not one of cluster.namespaces "
+                f"{key}.namespace: {service.namespace!r} is not one of platform:cluster.namespaces "
                 f"{cluster.namespaces}"
             )
         if service.certificate_arn is not None:

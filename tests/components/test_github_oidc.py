@@ -216,9 +216,9 @@ def test_the_legacy_subject_alone_without_repository_ids():
         ({"deploy_branches": {"qa": ["main"]}}, "not among the environments"),
         ({"deploy_branches": {"prod": "main"}}, "non-empty list"),
         ({"deploy_branches": {"prod": []}}, "non-empty list"),
-        ({"deploy_branches": {"prod": ["release/[0-9]*"]}}, "wildcards '*' and '?'"),
-        ({"deploy_branches": {"prod": ["^main$"]}}, "wildcards '*' and '?'"),
-        ({"deploy_branches": {"prod": ["feature..x"]}}, "wildcards '*' and '?'"),
+        ({"deploy_branches": {"prod": ["release/[0-9]*"]}}, "characters git never allows"),
+        ({"deploy_branches": {"prod": ["^main$"]}}, "looks like a regular expression"),
+        ({"deploy_branches": {"prod": ["feature..x"]}}, "characters git never allows"),
         ({"default_branch": "ma in"}, "default_branch"),
     ],
 )
