@@ -57,6 +57,8 @@ class CacheArgs(StorePlacement):
         snapshot_window: daily snapshot window (UTC), `hh:mm-hh:mm`.
         maintenance_window: weekly maintenance window (UTC), must not overlap the snapshots.
         maxmemory_policy: eviction policy, e.g. `volatile-lru` (sessions) or `allkeys-lru`.
+        data_tiering: tier values between memory and the nodes' SSDs (r6gd nodes only, and
+            r6gd nodes only with it: ElastiCache refuses either without the other).
         slowlog_threshold_us: commands slower than this (microseconds) go to the slow log.
         secret_recovery_days: Secrets Manager recovery window of the auth-token secret (7..30).
         apply_immediately: apply modifications now instead of in the maintenance window.
@@ -76,6 +78,7 @@ class CacheArgs(StorePlacement):
     snapshot_window: str = "02:00-03:00"
     maintenance_window: str = "sun:03:30-sun:04:30"
     maxmemory_policy: str = "volatile-lru"
+    data_tiering: bool = False
     slowlog_threshold_us: int = 10000
     secret_recovery_days: int = 7
     apply_immediately: bool = False
@@ -117,6 +120,32 @@ def replica_problems(num_cache_clusters: int, multi_az: bool) -> list[str]:
     return []
 
 
+# Data tiering needs SSD nodes (r6gd) and supports these eviction policies only (ElastiCache
+# guide, "Data tiering").
+DATA_TIERING_FAMILIES = ("r6gd",)
+DATA_TIERING_POLICIES = ("volatile-lru", "allkeys-lru", "noeviction")
+
+
+def data_tiering_problems(node_type: str, data_tiering: bool, maxmemory_policy: str) -> list[str]:
+    """r6gd nodes need data tiering, data tiering needs r6gd nodes and an LRU (or no)
+    eviction policy: ElastiCache refuses the replication group otherwise."""
+    family = node_type.split(".")[1] if node_type.count(".") == 2 else ""
+    ssd = family in DATA_TIERING_FAMILIES
+    if ssd and not data_tiering:
+        return [
+            f"nodeType {node_type!r} (an SSD node) needs dataTiering: true; or use a "
+            "memory-only family such as cache.r7g"
+        ]
+    if data_tiering and not ssd:
+        return [f"dataTiering: true needs an r6gd nodeType, not {node_type!r}"]
+    if data_tiering and maxmemory_policy not in DATA_TIERING_POLICIES:
+        return [
+            f"dataTiering: true supports maxmemory policies {', '.join(DATA_TIERING_POLICIES)}, "
+            f"not {maxmemory_policy!r}"
+        ]
+    return []
+
+
 def snapshot_retention_problems(days: int) -> list[str]:
     low, high = SNAPSHOT_RETENTION_DAYS
     return [] if low <= days <= high else [f"snapshotRetentionDays {days}: allowed {low}..{high}"]
@@ -128,6 +157,7 @@ def validate(args: CacheArgs, name: str) -> list[str]:
     problems += placement_problems(args, "the cache")
     problems += engine_problems(args.engine, args.engine_version)
     problems += node_type_problems(args.node_type)
+    problems += data_tiering_problems(args.node_type, args.data_tiering, args.maxmemory_policy)
     problems += replica_problems(args.num_cache_clusters, args.multi_az)
     problems += snapshot_retention_problems(args.snapshot_retention_days)
     if not 7 <= args.secret_recovery_days <= 30:
@@ -250,6 +280,8 @@ class Cache(pulumi.ComponentResource):
             auto_minor_version_upgrade=True,
             apply_immediately=args.apply_immediately,
             log_delivery_configurations=log_delivery,
+            # Only when on: the input is force-new, and absent equals false.
+            data_tiering_enabled=args.data_tiering or None,
             opts=stateful,
         )
 

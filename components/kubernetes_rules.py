@@ -17,7 +17,13 @@ MAX_SUBDOMAIN = 253
 # Label values: at most 63 of [A-Za-z0-9-_.], alphanumeric at both ends, or empty.
 _LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
 _LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
-_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?")
+# A Kubernetes quantity (apimachinery `resource.Quantity`): a signed decimal number (`1`,
+# `1.5`, `.5`, `5.`) and one suffix: binary SI (Ki..Ei), decimal SI (m, k, M, G, T, P, E) or
+# a decimal exponent (`e3`, `E-2`).
+_QUANTITY = re.compile(
+    r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
+    r"(?:(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)|[eE]([+-]?[0-9]+))?"
+)
 _SCALE = {
     None: 1.0,
     "m": 1e-3,
@@ -25,11 +31,17 @@ _SCALE = {
     "M": 1e6,
     "G": 1e9,
     "T": 1e12,
+    "P": 1e15,
+    "E": 1e18,
     "Ki": 2.0**10,
     "Mi": 2.0**20,
     "Gi": 2.0**30,
     "Ti": 2.0**40,
+    "Pi": 2.0**50,
+    "Ei": 2.0**60,
 }
+_BINARY = ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
+MEBIBYTE = 2.0**20
 
 
 def label_problems(value: object) -> list[str]:
@@ -77,9 +89,41 @@ def node_label_problems(key: object, value: object) -> list[str]:
 
 
 def quantity(value: object) -> float | None:
-    """A Kubernetes quantity ('250m', '512Mi', '1') as a number, or None if it is not one."""
+    """A Kubernetes quantity ('250m', '512Mi', '1', '129e6', '.5') as a number, or None if it
+    is not one Kubernetes would accept."""
     match = _QUANTITY.fullmatch(value) if isinstance(value, str) else None
-    return float(match.group(1)) * _SCALE[match.group(2)] if match else None
+    if not match:
+        return None
+    number, suffix, exponent = match.groups()
+    scale = 10.0 ** int(exponent) if exponent is not None else _SCALE[suffix]
+    return float(number) * scale
+
+
+def _suffix(value: str) -> str | None:
+    match = _QUANTITY.fullmatch(value)
+    return match.group(2) if match else None
+
+
+def meaning_problems(kind: str, value: str) -> list[str]:
+    """A quantity Kubernetes accepts that no operator means: memory in milli-units ('512m'
+    is half a byte), memory without a unit below a MiB ('512' is 512 bytes), CPU in binary
+    units ('1Ki' is 1024 cores), CPU finer than a millicore (rounded up to 1m)."""
+    amount, suffix = quantity(value), _suffix(value)
+    if amount is None:
+        return []
+    if kind == "memory":
+        if suffix == "m":
+            return [f"memory {value!r} is in milli-units ({amount:g} bytes): did you mean "
+                    f"{value[:-1]}Mi?"]  # fmt: skip
+        if amount < MEBIBYTE:
+            return [f"memory {value!r} is {amount:g} bytes: write a unit, e.g. {value}Mi"]
+    if kind == "cpu":
+        if suffix in _BINARY:
+            return [f"cpu {value!r} is in binary units ({amount:g} cores): use cores or "
+                    "millicores, e.g. '1' or '500m'"]  # fmt: skip
+        if 0 < amount < 1e-3:
+            return [f"cpu {value!r} is finer than a millicore (Kubernetes rounds it up to 1m)"]
+    return []
 
 
 def resource_problems(kind: str, request: object, limit: object) -> list[str]:
@@ -101,6 +145,8 @@ def quantity_problems(kind: str, request: object, limit: object) -> list[tuple[s
                     "'250m', '512Mi')",
                 )
             )
+        else:
+            problems += [(label, p) for p in meaning_problems(kind, value)]  # type: ignore[arg-type]
     if not problems and quantity(request) > quantity(limit):  # type: ignore[operator]
         problems.append(("both", f"{kind} request {request!r} is above its limit {limit!r}"))
     return problems

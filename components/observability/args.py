@@ -43,6 +43,8 @@ PROMETHEUS_DISK_SHARE = 0.8
 STORAGE_GIB = (1, 16384)  # gp3
 RETENTION_DAYS = (1, 3650)
 MAX_ELASTICSEARCH_NODES_PER_ZONE = 1  # full: one node per zone, so a zone loss keeps a quorum
+# Elasticsearch stops allocating shards to a node above its low disk watermark (85 %).
+ELASTICSEARCH_DISK_SHARE = 0.85
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,11 @@ class LevelShape:
     prometheus: Resources
     # Elasticsearch sizes its heap from the memory limit (half; the rest is file cache).
     elasticsearch: Resources | None
+    # The sizing assumptions (docs/observability.md): what one day of metrics, logs and traces
+    # takes at this level, in GiB (before replicas). Retentions are checked against them.
+    prometheus_gib_per_day: float = 0.0
+    log_gib_per_day: float = 0.0
+    trace_gib_per_day: float = 0.0
 
 
 SHAPES: dict[str, LevelShape] = {
@@ -89,6 +96,8 @@ SHAPES: dict[str, LevelShape] = {
         zone_anti_affinity=False,
         prometheus=Resources("100m", "512Mi", "1536Mi"),
         elasticsearch=None,
+        # ~10k series (two nodes, a few services).
+        prometheus_gib_per_day=0.1,
     ),
     "enhanced": LevelShape(
         prometheus_replicas=1,
@@ -101,6 +110,9 @@ SHAPES: dict[str, LevelShape] = {
         zone_anti_affinity=False,
         prometheus=Resources("200m", "1Gi", "2Gi"),
         elasticsearch=Resources("500m", "2Gi", "2Gi"),
+        prometheus_gib_per_day=0.3,
+        log_gib_per_day=0.5,
+        trace_gib_per_day=0.2,
     ),
     "full": LevelShape(
         prometheus_replicas=2,
@@ -113,6 +125,10 @@ SHAPES: dict[str, LevelShape] = {
         zone_anti_affinity=True,
         prometheus=Resources("500m", "3Gi", "4Gi"),
         elasticsearch=Resources("1", "4Gi", "4Gi"),
+        # ~150k series; logs ~2 GiB/day, traces ~1 GiB/day at prod's traffic.
+        prometheus_gib_per_day=0.7,
+        log_gib_per_day=2.0,
+        trace_gib_per_day=1.0,
     ),
 }
 
@@ -262,6 +278,11 @@ class ObservabilityArgs:
 
 
 # -- rules, one function per fact (settings applies the same) -----------------------------------
+def index_replicas(elasticsearch_nodes: int) -> int:
+    """Index replicas: one copy on another node where there is another node."""
+    return 1 if elasticsearch_nodes > 1 else 0
+
+
 def duration_problems(value: object) -> list[str]:
     """A positive Prometheus duration. Checked after normalising, so a zero in any unit
     (`0d`, `0w0h`) is zero, and a case or unit variant gets the spelling Prometheus reads."""

@@ -25,7 +25,7 @@ import json
 import yaml
 
 from components.hardening import container_security_context, pod_security_context
-from components.observability.args import ObservabilityArgs
+from components.observability.args import ObservabilityArgs, index_replicas
 from components.observability.pods import TOLERATE_EVERYTHING, scheduling
 from components.observability.versions import CURL_IMAGE, ELASTIC_STACK_VERSION
 
@@ -76,8 +76,7 @@ def es_url(args: ObservabilityArgs) -> str:
 
 
 def _replicas(args: ObservabilityArgs) -> int:
-    """Index replicas: one copy on another node where there is another node."""
-    return 1 if args.shape.elasticsearch_nodes > 1 else 0
+    return index_replicas(args.shape.elasticsearch_nodes)
 
 
 # -- the operator ---------------------------------------------

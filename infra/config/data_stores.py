@@ -71,10 +71,17 @@ class CacheSettings(ConfigModel):
     log_retention_days: RetentionDays
     # Snapshot on deletion: every environment but the disposable one.
     final_snapshot: bool
+    # Values tiered to SSD (r6gd nodes only, and they need it).
+    data_tiering: bool = component_default(cache_rules.CacheArgs, "data_tiering")
 
     @model_validator(mode="after")
     def _checks(self) -> CacheSettings:
         problems = cache_rules.engine_problems(self.engine, self.engine_version)
+        problems += cache_rules.data_tiering_problems(
+            self.node_type,
+            self.data_tiering,
+            component_default(cache_rules.CacheArgs, "maxmemory_policy"),
+        )
         problems += cache_rules.replica_problems(self.num_cache_clusters, self.multi_az)
         if problems:
             raise ValueError("; ".join(problems))

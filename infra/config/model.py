@@ -21,6 +21,7 @@ from components.cluster import rules as cluster_rules
 from components.database import args as database_rules
 from components.database.proxy import proxy_name, proxy_name_problems
 from infra import naming
+from infra.config.capacity import observability_capacity_problems, service_fit_problems
 from infra.config.cluster import ClusterSettings
 from infra.config.data_stores import CacheSettings, DatabaseSettings, StreamingSettings
 from infra.config.fields import ConfigModel, SecretSetting, TagValue, component_default, rule
@@ -81,6 +82,8 @@ class Settings(ConfigModel):
                 f"alb.wafAclArn: {p}" for p in waf_acl_problems(self.alb.waf_acl_arn, self.region)
             ]
         problems += data_access_problems(self.services, self.streaming.broker_count)
+        problems += observability_capacity_problems(self.observability, self.network, self.cluster)
+        problems += service_fit_problems(self.services, self.cluster)
         problems += observability_problems(
             self.observability, self.cluster, self.region, self.slack_webhook_url
         )

@@ -141,6 +141,7 @@ def _cache_args(settings: Settings, stores: _Placement) -> CacheArgs:
         ),
         snapshot_retention_days=config.snapshot_retention_days,
         final_snapshot=config.final_snapshot,
+        data_tiering=config.data_tiering,
     )
 
 

@@ -1,0 +1,93 @@
+"""Rules that need two keys to decide whether the stack fits: what the observability
+stack keeps against the disks it has, replicas that must sit apart against the zones and
+nodes there are, and each service's requests against the nodes it can land on. The facts
+(instance shapes, daily volumes, disk shares) live in the components; this module names the
+keys involved."""
+
+from __future__ import annotations
+
+from components.capacity import (
+    instance_shape,
+    request_fit_problems,
+    retention_fit_problems,
+    spread_problems,
+)
+from components.observability import args as observability_rules
+from infra.config.cluster import ClusterSettings
+from infra.config.foundation import NetworkSettings
+from infra.config.observability import ObservabilitySettings
+from infra.config.services import ServiceSettings
+
+
+def observability_capacity_problems(
+    config: ObservabilitySettings, network: NetworkSettings, cluster: ClusterSettings
+) -> list[str]:
+    shape = observability_rules.SHAPES[config.level]
+    problems = [
+        f"observability.prometheusRetention and platform:observability.prometheusStorageGib: {p}"
+        for p in retention_fit_problems(
+            observability_rules.duration_seconds(config.prometheus_retention) / 86400,
+            shape.prometheus_gib_per_day,
+            1,
+            config.prometheus_storage_gib * observability_rules.PROMETHEUS_DISK_SHARE,
+            "Prometheus",
+        )
+    ]
+    if shape.elasticsearch_nodes and config.elasticsearch_storage_gib:
+        logs, traces = config.log_retention_days or 0, config.trace_retention_days or 0
+        copies = 1 + observability_rules.index_replicas(shape.elasticsearch_nodes)
+        need = (logs * shape.log_gib_per_day + traces * shape.trace_gib_per_day) * copies
+        usable = (
+            shape.elasticsearch_nodes
+            * config.elasticsearch_storage_gib
+            * observability_rules.ELASTICSEARCH_DISK_SHARE
+        )
+        if need > usable:
+            problems.append(
+                "observability.logRetentionDays and platform:observability.traceRetentionDays "
+                "and platform:observability.elasticsearchStorageGib: Elasticsearch would hold "
+                f"logs for {logs} days at about {shape.log_gib_per_day:g} GiB/day and traces "
+                f"for {traces} days at about {shape.trace_gib_per_day:g} GiB/day, x {copies} "
+                f"copies: about {need:.0f} GiB, more than the {usable:.0f} GiB usable "
+                f"({shape.elasticsearch_nodes} nodes x {config.elasticsearch_storage_gib} GiB "
+                "below the disk watermark)"
+            )
+    if shape.zone_anti_affinity:
+        group = cluster.node_groups.get(config.node_group) if config.node_group else None
+        nodes = group.max_size if group is not None else None
+        keys = "observability.level and platform:network.azCount" + (
+            f" and platform:cluster.nodeGroups.{config.node_group}.maxSize" if group else ""
+        )
+        for replicas, what in (
+            (shape.prometheus_replicas, "Prometheus"),
+            (shape.elasticsearch_nodes, "Elasticsearch"),
+        ):
+            problems += [
+                f"{keys}: {p}" for p in spread_problems(replicas, network.az_count, nodes, what)
+            ]
+    return problems
+
+
+def service_fit_problems(services: list[ServiceSettings], cluster: ClusterSettings) -> list[str]:
+    """A service's pods land on the untainted node groups: their requests must fit the
+    smallest instance of at least one of them (a managed node group may launch any type it
+    lists)."""
+    untainted = {name: g for name, g in cluster.node_groups.items() if not g.taints}
+    problems = []
+    for index, service in enumerate(services):
+        resources = service.resources
+        by_group = {
+            name: request_fit_problems(
+                resources.cpu_request, resources.memory_request, group.instance_types
+            )
+            for name, group in untainted.items()
+            if any(instance_shape(t) for t in group.instance_types)
+        }
+        if by_group and all(by_group.values()):
+            groups = " and ".join(f"platform:cluster.nodeGroups.{name}" for name in by_group)
+            reasons = "; ".join(sorted({p for found in by_group.values() for p in found}))
+            problems.append(
+                f"services[{index}].resources (cpuRequest, memoryRequest) and {groups}: "
+                f"{reasons}; lower the requests or use larger instance types"
+            )
+    return problems
