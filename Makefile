@@ -11,7 +11,7 @@ LOCK   := requirements-dev.lock
 COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
           --generate-hashes --quiet --custom-compile-command "make lock"
 
-.PHONY: plan plan-json test lint docs lock clean
+.PHONY: plan plan-json test lint docs schema lock clean
 
 $(STAMP): $(LOCK) requirements-uv.lock pyproject.toml
 	rm -rf $(VENV)
@@ -45,6 +45,10 @@ lint: $(STAMP)
 ## make docs — regenerate the sizing table in docs/sizing.md from the profiles
 docs: $(STAMP)
 	$(BIN)/python -m infra.offline.sizing
+
+## make schema — regenerate the stack files' JSON Schema (infra/config/stack.schema.json)
+schema: $(STAMP)
+	$(BIN)/python -m infra.config.schema
 
 ## make lock — re-resolve pyproject.toml's ranges into the hashed lock files (commit them)
 lock: $(STAMP)

@@ -171,7 +171,7 @@ MISTAKES = [
     ("dev", observability(prometheusRetention="3days"),
      "platform:observability.prometheusRetention", "a Prometheus duration"),
     ("dev", observability(prometheusStorageGib="50Gi"),
-     "platform:observability.prometheusStorageGib", "valid integer"),
+     "platform:observability.prometheusStorageGib", "'50Gi' is text where a number is meant"),
     ("dev", observability(level="enhanced"), "platform:observability",
      "elasticsearchStorageGib: required at level 'enhanced'"),
     ("dev", observability(slackCriticalChannel="alerts"),

@@ -202,11 +202,14 @@ def test_a_tag_yaml_read_as_a_number_is_refused_never_converted_back():
     assert "quote it" in error
 
 
-def test_numbers_written_as_text_by_pulumi_config_set_are_read_as_numbers():
-    entry = {**SERVICE, "tags": {"blue": "42", "green": "43"}, "trafficSplit": "10"}
-    settings = load_settings("dev", {**REGION, **services(entry)})
+def test_a_number_written_as_text_is_refused_like_the_schema_refuses_it():
+    """The release tool writes numbers with `--type int`; a quoted number is a mistake."""
+    error = rejected("dev", services({**SERVICE, "trafficSplit": "10"}))
+    assert "platform:services[0].trafficSplit: '10' is text where a number is meant" in error
+    settings = load_settings(
+        "dev", {**REGION, **services({**SERVICE, "tags": {"blue": "42", "green": "43"}})}
+    )
     assert settings.services[0].tags.blue == "42"
-    assert settings.services[0].traffic_split == 10
 
 
 # -- what an application gets: login, topics, proxy -------------------------------------------
@@ -226,7 +229,7 @@ def test_a_service_name_whose_database_login_postgres_or_rds_reserves(name):
         ({"name": "orders", "replicationFactor": 3}, "replicationFactor 3: allowed 2..2"),
         ({"name": "orders", "retentionHours": 0}, "retentionHours 0"),
         ({"name": "orders", "retention": "7d"}, "retention: unknown key"),
-        ({"name": "orders", "partitions": "six"}, "partitions = 'six'"),
+        ({"name": "orders", "partitions": "six"}, "partitions: 'six' is text where a number"),
     ],
 )
 def test_topics_kafka_or_msk_would_refuse(topic, expected):

@@ -60,10 +60,7 @@ def describe(error: Mapping[str, Any], root: type[BaseModel]) -> list[str]:
     if isinstance(value, dict):
         # A rule of the section itself names the field it is about ("certificateArn: ...");
         # join it to the section's key so the line names exactly one key.
-        return [
-            f"{key}.{line}" if _names_a_field(line) else f"{key}: {line}"
-            for line in message.splitlines()
-        ]
+        return [_join_section(key, line) for line in message.splitlines()]
     shown = "" if isinstance(value, list) else f" = {value!r}"
     return [f"{key}{shown}: {line}" for line in message.splitlines()]
 
@@ -106,12 +103,21 @@ def key_paths(root: type[BaseModel], prefix: str = "") -> list[str]:
     return paths
 
 
-def _names_a_field(line: str) -> bool:
-    """Whether a problem line starts with the camelCase key path it is about (`proxy: ...`,
-    `tags.green: ...`, `deployBranches[0]: ...`)."""
-    head, colon, _ = line.partition(": ")
-    first = head.replace("[", ".").split(".", 1)[0]
-    return bool(colon) and first.isidentifier() and first[:1].islower() and " " not in head
+def _join_section(key: str, line: str) -> str:
+    """A section rule's line under the section's key. A line that starts with the field(s) it
+    is about (`proxy: ...`, `tags.green: ...`, `memoryRequest and memoryLimit: ...`) names each
+    of them in full; any other line is about the section as a whole."""
+    head, colon, rest = line.partition(": ")
+    fields = head.split(" and ")
+    if colon and all(_is_field_path(field) for field in fields):
+        return " and ".join(f"{key}.{field}" for field in fields) + f": {rest}"
+    return f"{key}: {line}"
+
+
+def _is_field_path(text: str) -> bool:
+    """Whether `text` is a camelCase key path (`proxy`, `tags.green`, `deployBranches[0]`)."""
+    first = text.replace("[", ".").split(".", 1)[0]
+    return first.isidentifier() and first[:1].islower() and " " not in text
 
 
 def allowed_keys(root: type[BaseModel], loc: list[str]) -> list[str]:

@@ -70,7 +70,7 @@ def _wants(annotation: Any, kind: type) -> bool:
 def _written_as(value: Any) -> str | None:
     """What YAML made of a value that was meant as text, or None for text."""
     if isinstance(value, bool):
-        return "a boolean (YAML reads true/false/yes/no/on/off as one)"
+        return "a boolean (true/false; YAML 1.1 readers also take yes/no/on/off)"
     if isinstance(value, int | float):
         return f"the number {value!r} (YAML reads 1.10 as 1.1 and 017 as 17)"
     if isinstance(value, date):
@@ -107,8 +107,11 @@ def yaml_type_problems(key: str, annotation: Any, value: Any, numbers_ok: bool) 
             numbers_ok and isinstance(value, int | float) and not isinstance(value, bool)
         ):
             return [f'{key}: written as {written} where text is meant; quote it: "..."']
-    elif (_wants(annotation, int) or _wants(annotation, float)) and isinstance(value, bool):
-        return [f"{key}: a boolean where a number is meant (YAML read yes/no/true/false)"]
+    elif _wants(annotation, int) or _wants(annotation, float):
+        if isinstance(value, bool):
+            return [f"{key}: a boolean where a number is meant (YAML read yes/no/true/false)"]
+        if isinstance(value, str):
+            return [f"{key}: {value!r} is text where a number is meant; remove the quotes"]
     return []
 
 

@@ -30,6 +30,14 @@ SECRET_KEYS = SECRETS
 KNOWN_NAMESPACES = (NAMESPACE, "aws", "kubernetes", "eks", "random", "tls", "pulumi", "release")
 
 
+# Settings fields the program fills in, which a `platform:` key must not set behind its back.
+_PROGRAM_FILLED = {
+    "region": "the region belongs at aws:region (`pulumi config set aws:region eu-west-1`)",
+    "stack": "the stack name is the stack's own (`pulumi stack select`)",
+    "environment": f"the environment is chosen with {NAMESPACE}:profile",
+}
+
+
 def namespace_problems(config: Mapping[str, Any]) -> list[str]:
     """Keys outside the namespaces anything here reads, with a did-you-mean."""
     problems = []
@@ -153,6 +161,13 @@ def load_settings(
         for key, value in config.items()
         if key.startswith(f"{NAMESPACE}:")
     }
+    problems = [
+        f"{NAMESPACE}:{key}: not a config key; {hint}"
+        for key, hint in _PROGRAM_FILLED.items()
+        if key in own
+    ]
+    if problems:
+        raise SettingsError(stack, problems)
     _secrets(stack, own, secret_keys)
     environment = own.pop("profile", stack)
     if environment not in ENVIRONMENTS:

@@ -53,7 +53,12 @@ def read_stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
         raise SettingsError(stack, [f"{path.name} not found; stack files here: {', '.join(known)}"])
     try:
         # _StrictLoader is a SafeLoader (plus a duplicate-key check): no object construction.
-        document = yaml.load(path.read_text(), Loader=_StrictLoader) or {}  # nosec B506
+        loader = _StrictLoader(path.read_text())
+        try:
+            node = loader.get_single_node()
+            document = (loader.construct_document(node) if node else None) or {}
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise SettingsError(stack, [f"{path.name} is not valid YAML: {exc}"]) from None
     config = document.get("config") if isinstance(document, dict) else None
@@ -67,7 +72,25 @@ def read_stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
                 f"not a {type(config).__name__}"
             ],
         )
-    return dict(config)
+    return {**config, **_top_level_text(node)}
+
+
+def _top_level_text(document: yaml.Node) -> dict[str, str]:
+    """The text of each top-level scalar under `config:`, as written. Pulumi hands a
+    top-level value to the program as the stack file's text (`platform:owner: 1.10` arrives
+    as "1.10"); only values inside a structured key keep their YAML type (and are checked
+    for it). Reading the text here keeps `make plan` and the program in agreement."""
+    config = next(
+        (value for key, value in document.value if getattr(key, "value", None) == "config"),
+        None,
+    )
+    if not isinstance(config, yaml.MappingNode):
+        return {}
+    return {
+        key.value: value.value
+        for key, value in config.value
+        if isinstance(value, yaml.ScalarNode) and value.tag != "tag:yaml.org,2002:null"
+    }
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

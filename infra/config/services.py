@@ -76,10 +76,7 @@ class ServiceResources(ConfigModel):
             for part, problem in quantity_problems(kind, request, limit):
                 # The field the problem is about (`cpuRequest`), both for a conflict.
                 fields = {"request": f"{kind}Request", "limit": f"{kind}Limit"}
-                key = (
-                    fields.get(part)
-                    or f"{kind}Request and platform:services[].resources.{kind}Limit"
-                )
+                key = fields.get(part) or f"{kind}Request and {kind}Limit"
                 problems.append(f"{key}: {problem}")
         if problems:
             raise ValueError("\n".join(problems))

@@ -37,10 +37,11 @@ def test_parses_a_service_with_defaults():
     assert svc.health_path == "/healthz"
 
 
-def test_numbers_written_by_config_set_path_are_accepted():
-    svc = find_service([entry(trafficSplit="50", idleReplicas="1")], "api")
-
-    assert (svc.split, svc.idle_replicas) == (50, 1)
+def test_a_number_written_as_text_is_refused_as_pulumi_up_refuses_it():
+    """The tool writes numbers with `pulumi config set --type int`; "50" is not one."""
+    with pytest.raises(ConfigError, match=r"trafficSplit: '50' is text where a number is meant"):
+        find_service([entry(trafficSplit="50")], "api")
+    assert find_service([entry(trafficSplit=50, idleReplicas=1)], "api").split == 50
 
 
 @pytest.mark.parametrize(
