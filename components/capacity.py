@@ -14,6 +14,7 @@ EKS AMI's bootstrap, kept by nodeadm). A type outside these tables is not judged
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from components.kubernetes_rules import MEBIBYTE, quantity
@@ -160,3 +161,26 @@ def retention_fit_problems(
             f"the {capacity_gib:.0f} GiB usable"
         ]
     return []
+
+
+def node_pod_problems(instance_types: list[str], agents: Sequence[str]) -> list[str]:
+    """A node whose max pods the node agents (DaemonSets) already fill runs nothing else."""
+    problems = []
+    for name in instance_types:
+        shape = instance_shape(name)
+        if shape is not None and shape.max_pods <= len(agents):
+            problems.append(
+                f"a {name} node takes {shape.max_pods} pods (VPC CNI: ENIs x (IPv4 per ENI - 1) "
+                f"+ 2) and every node runs {len(agents)} node agents ({', '.join(agents)}): no "
+                "room for any other pod; use a larger instance type"
+            )
+    return problems
+
+
+def pod_room(instance_types: list[str], max_size: int, agents: int) -> int | None:
+    """Pods beyond the node agents a group holds at its maximum size, on its smallest listed
+    type (a managed node group may launch any of them); None when no type is known."""
+    shapes = [s for s in map(instance_shape, instance_types) if s is not None]
+    if not shapes:
+        return None
+    return max_size * max(0, min(s.max_pods for s in shapes) - agents)

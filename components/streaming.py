@@ -104,6 +104,59 @@ def broker_count_problems(broker_count: int, zones: int) -> list[str]:
     return []
 
 
+# Partition replicas (leaders and followers) per Standard broker, by broker size: (recommended,
+# the most that still supports update operations). AWS, MSK Developer Guide, "Best practices for
+# Standard brokers", "Right-size your cluster: Number of partitions per Standard broker". Above
+# the maximum MSK refuses configuration updates, broker-type changes and SCRAM secret
+# association (a later `pulumi up` fails); above the recommendation it runs, untested at load.
+PARTITIONS_PER_BROKER = {
+    "small": (300, 300), "large": (1000, 1500), "xlarge": (1000, 1500),
+    "2xlarge": (2000, 3000),
+}  # fmt: skip
+PARTITIONS_PER_LARGE_BROKER = (4000, 6000)  # 4xlarge and larger
+# Kafka's own topics count too: __consumer_offsets (offsets.topic.num.partitions, 50 by default)
+# at the cluster's default replication factor.
+INTERNAL_PARTITIONS = 50
+
+
+def partition_limits(broker_type: str) -> tuple[int, int]:
+    """(recommended, maximum) partition replicas per broker of `broker_type` (`kafka.m7g.large`)."""
+    size = broker_type.rsplit(".", 1)[-1]
+    return PARTITIONS_PER_BROKER.get(size, PARTITIONS_PER_LARGE_BROKER)
+
+
+def partitions_per_broker(
+    broker_count: int, topics: Sequence[tuple[int, int]], default_factor: int
+) -> int:
+    """Partition replicas the busiest broker holds: every topic's partitions x replication
+    factor (`topics`: (partitions, factor)) plus Kafka's internal offsets topic, spread as
+    evenly as Kafka's assignment spreads them (rounded up)."""
+    replicas = sum(p * f for p, f in topics) + INTERNAL_PARTITIONS * default_factor
+    return -(-replicas // broker_count)
+
+
+def partition_load_problems(
+    broker_type: str, broker_count: int, topics: Sequence[tuple[int, int]], default_factor: int
+) -> tuple[list[str], list[str]]:
+    """(problems, warnings) for the partitions the topics put on each broker."""
+    per_broker = partitions_per_broker(broker_count, topics, default_factor)
+    recommended, maximum = partition_limits(broker_type)
+    found = (
+        f"the topics put about {per_broker} partition replicas on each of {broker_count} "
+        f"{broker_type} brokers (partitions x replication factor, with Kafka's "
+        f"{INTERNAL_PARTITIONS}-partition offsets topic)"
+    )
+    if per_broker > maximum:
+        return [
+            f"{found}: more than the {maximum} MSK allows for updates on that broker size (it "
+            "would refuse configuration and broker-type changes); use fewer partitions, more "
+            "brokers or a larger broker type"
+        ], []
+    if per_broker > recommended:
+        return [], [f"{found}: more than the {recommended} AWS recommends for that broker size"]
+    return [], []
+
+
 def storage_problems(volume_gib: int, max_volume_gib: int, target_utilization: int) -> list[str]:
     problems = []
     low, high = VOLUME_GIB

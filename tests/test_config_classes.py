@@ -142,12 +142,58 @@ TOGETHER = [
      [("platform:cache", "needs dataTiering: true")]),
     ("dev", {"platform:cache": {"nodeType": "cache.r7g.large", "dataTiering": True}},
      [("platform:cache", "dataTiering: true needs an r6gd nodeType")]),
+    # Pods per node: the node agents fill a small node's max pods (ENIs x (IPs - 1) + 2).
+    ("dev", cluster(nodeGroups={"general": {"instanceTypes": ["t3.micro"]}}),
+     [("platform:cluster.nodeGroups.general.instanceTypes", "a t3.micro node takes 4 pods"),
+      ("platform:observability.level", "no room for any other pod")]),
+    ("dev", cluster(nodeGroups={"general": {"instanceTypes": ["t3a.medium", "t3.nano"]}}),
+     [("platform:cluster.nodeGroups.general.instanceTypes", "a t3.nano node takes 4 pods")]),
+    ("dev", cluster(controllerReplicas=2, nodeGroups={"general": {
+        "instanceTypes": ["t3.small"], "minSize": 1, "desiredSize": 1, "maxSize": 1}}),
+     [("platform:cluster.controllerReplicas", "fewer than the 8 the cluster's own Deployments"),
+      ("platform:cluster.nodeGroups.general.maxSize", "hold 6 pods beyond the 5 node agents"),
+      ("platform:cluster.nodeGroups.general.instanceTypes", "raise maxSize")]),
+    # Aurora classes: the sizes and families Aurora PostgreSQL offers (not EC2's list).
+    ("dev", {"platform:database": {"mode": "provisioned", "instanceClass": "db.t3.small"}},
+     [("platform:database.instanceClass", "offers db.t3 only as db.t3.medium, db.t3.large")]),
+    ("dev", {"platform:database": {"mode": "provisioned", "instanceClass": "db.t4g.micro"}},
+     [("platform:database.instanceClass", "offers db.t4g only as")]),
+    ("dev", {"platform:database": {"mode": "provisioned", "instanceClass": "db.t3.xlarge"}},
+     [("platform:database.instanceClass", "db.t3.medium, db.t3.large")]),
+    ("dev", {"platform:database": {"mode": "provisioned", "instanceClass": "db.r6gd.large"}},
+     [("platform:database.instanceClass", "offers db.r6gd only as db.r6gd.xlarge")]),
+    ("dev", {"platform:database": {"mode": "provisioned", "instanceClass": "db.r7gd.large"}},
+     [("platform:database.instanceClass", "r7gd")]),
+    # Partitions per broker: (300 x 2 + 50 x 2) / 2 brokers = 350 > kafka.t3.small's 300.
+    ("dev", service(topics=[{"name": "orders", "partitions": 300}]),
+     [("platform:services[].topics", "about 350 partition replicas on each of 2"),
+      ("platform:streaming.brokerInstanceType", "more than the 300 MSK allows"),
+      ("platform:streaming.brokerCount", "kafka.t3.small brokers")]),
+    ("dev", service(topics=[{"name": f"t{i}", "partitions": 100} for i in range(3)]),
+     [("platform:services[].topics", "about 350 partition replicas")]),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize("case", TOGETHER, ids=_ids(TOGETHER))
 def test_keys_that_only_make_sense_together(case, tmp_path, capsys):
     _run(tmp_path, capsys, case)
+
+
+def test_partitions_between_aws_recommendation_and_maximum_are_a_warning(tmp_path, capsys):
+    # (1000 x 3 + 50 x 3) / 3 = 1050 per kafka.m7g.large broker: above the 1000 AWS
+    # recommends, below the 1500 that still allows updates.
+    config = service(topics=[{"name": "orders", "partitions": 1000}])
+    assert_accepted(tmp_path, capsys, "prod", config)
+    out = capsys.readouterr()
+    assert "about 1050 partition replicas" in out.out + out.err
+    assert "more than the 1000 AWS recommends" in out.out + out.err
+
+
+def test_the_partition_load_at_the_limit_is_accepted(tmp_path, capsys):
+    # (250 x 2 + 50 x 2) / 2 = 300: exactly kafka.t3.small's maximum.
+    assert_accepted(tmp_path, capsys, "dev", service(topics=[{"name": "o", "partitions": 250}]))
+    out = capsys.readouterr()
+    assert "partition replicas" not in out.out + out.err
 
 
 def test_prod_zones_and_node_group_size_bound_the_replicas_that_must_sit_apart(tmp_path, capsys):

@@ -24,6 +24,15 @@ DISK_SIZE_GIB = (20, 16384)  # gp3 root volume; AL2023 needs 20
 DEFAULT_DISK_SIZE_GIB = 40  # room for the image cache of a node running ~30 pods
 MAX_NODE_GROUP_NAME = 31  # leaves room for the random suffix in 63
 
+# Pods on every node before any workload: the DaemonSets of the node-level managed add-ons
+# (vpc-cni's aws-node, kube-proxy, the EBS CSI node plugin, the Pod Identity agent), which
+# tolerate every taint. kubelet's max-pods counts them, host network or not.
+NODE_AGENTS = ("aws-node", "kube-proxy", "ebs-csi-node", "eks-pod-identity-agent")
+# Deployments of the managed add-ons on the untainted nodes, at the add-ons' default replicas.
+ADDON_DEPLOYMENT_REPLICAS = {"coredns": 2, "ebs-csi-controller": 2}
+# The controllers this component installs, each at `controller_replicas`.
+CONTROLLER_DEPLOYMENTS = ("aws-load-balancer-controller", "metrics-server")
+
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
 _NODE_GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")  # exact; no ranges, no "latest"

@@ -27,7 +27,6 @@ INSTANCE_FAMILIES = (
     "r6i",
     "r6id",
     "r7g",
-    "r7gd",
     "r7i",
     "r8g",
     "x2g",
@@ -35,6 +34,24 @@ INSTANCE_FAMILIES = (
     "t4g",
 )
 DEFAULT_INSTANCE_CLASS = "db.r7g.large"
+# Which Aurora PostgreSQL versions a provisioned class runs: the lowest minor per major, by
+# family (AWS, Aurora User Guide, "Supported DB engines for DB instance classes", the Aurora
+# PostgreSQL column: "17.4 and higher, 16.1 and higher, ..."; db.r5 "all currently available
+# versions"). A family without a major does not run it. db.r7gd is not on that page for
+# Aurora, so it is not offered.
+CLASS_MINIMUM_MINOR = {
+    "r5": {"16": 1, "17": 4}, "r6g": {"16": 1, "17": 4}, "r6gd": {"16": 1, "17": 4},
+    "r6i": {"16": 1, "17": 4}, "r6id": {"16": 1, "17": 4}, "r7g": {"16": 1, "17": 4},
+    "r7i": {"16": 3, "17": 4}, "r8g": {"16": 3, "17": 4}, "x2g": {"16": 1, "17": 4},
+    "t3": {"16": 1, "17": 4}, "t4g": {"16": 1, "17": 4},
+}  # fmt: skip
+# Families Aurora offers in some sizes only (the same page: the burstable classes are "No" in
+# every other size; db.r6gd starts at xlarge; db.r6id has only its largest sizes).
+CLASS_SIZES = {
+    "t3": ("medium", "large"), "t4g": ("medium", "large"),
+    "r6gd": ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"),
+    "r6id": ("24xlarge", "32xlarge"),
+}  # fmt: skip
 ACU_RANGE = (0.0, 256.0)  # serverless v2, steps of 0.5
 DEFAULT_MIN_CAPACITY = 0.5
 DEFAULT_MAX_CAPACITY = 4.0
@@ -98,7 +115,8 @@ class DatabaseArgs(StorePlacement):
         replica_backup_kms_key_arn: key in the second region for the replica vault; required
             with `replica_provider`.
         proxy: put an RDS Proxy (IAM auth end to end, TLS required) in front of the writer
-            for connection pooling; `proxy_endpoint` is then where applications write.
+            for connection pooling; `proxy_endpoint` is then where applications write. It is
+            created with the first of `proxy_logins` (without logins nobody could use it).
         proxy_subnet_ids: subnets of the proxy (the isolated tier, at least two zones).
         proxy_logins: database logins clients connect as through the proxy.
     """
@@ -158,7 +176,32 @@ def engine_version_problems(version: object) -> list[str]:
 
 
 def instance_class_problems(instance_class: object) -> list[str]:
-    return instance_type_problems(instance_class, prefix="db.", families=INSTANCE_FAMILIES)
+    problems = instance_type_problems(instance_class, prefix="db.", families=INSTANCE_FAMILIES)
+    if problems:
+        return problems
+    _db, family, size = str(instance_class).split(".")
+    if family in CLASS_SIZES and size not in CLASS_SIZES[family]:
+        return [
+            f"{instance_class}: Aurora PostgreSQL offers db.{family} only as "
+            f"{', '.join(f'db.{family}.{s}' for s in CLASS_SIZES[family])}"
+        ]
+    return []
+
+
+def class_version_problems(instance_class: str, engine_version: str) -> list[str]:
+    """A provisioned class runs only the engine versions AWS lists for its family."""
+    family = instance_class.split(".")[1] if instance_class.count(".") == 2 else ""
+    major, _, minor = engine_version.partition(".")
+    lowest = CLASS_MINIMUM_MINOR.get(family, {}).get(major)
+    if family not in CLASS_MINIMUM_MINOR or not minor.isdigit():
+        return []
+    if lowest is None or int(minor) < lowest:
+        runs = f"from {major}.{lowest}" if lowest is not None else f"no {major}.x version at all"
+        return [
+            f"{instance_class} runs Aurora PostgreSQL {runs}, not {engine_version}; choose "
+            "another class or engine version"
+        ]
+    return []
 
 
 def capacity_problems(
@@ -223,7 +266,9 @@ def validate(args: DatabaseArgs, name: str) -> list[str]:
             args.min_capacity, args.max_capacity, args.seconds_until_auto_pause
         )
     else:
-        problems += instance_class_problems(args.instance_class)
+        problems += instance_class_problems(args.instance_class) or class_version_problems(
+            args.instance_class, args.engine_version
+        )
     if args.instance_count < 1:
         problems.append(f"instance_count {args.instance_count}: at least 1 (the writer)")
     problems += backup_retention_problems(args.backup_retention_days)

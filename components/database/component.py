@@ -175,7 +175,10 @@ class Database(pulumi.ComponentResource):
             self.backup = backup_plan(self, name, args, self.cluster.arn, partition, account_id)
 
         self.proxy: DatabaseProxy | None = None
-        if args.proxy:
+        # The proxy authenticates clients as the application logins (IAM end to end): with
+        # none yet (a platform deployed before its first service) there is nothing it could
+        # let in, so it is created with the first login rather than refused.
+        if args.proxy and args.proxy_logins:
             self.proxy = DatabaseProxy(
                 f"{name}-proxy",
                 DatabaseProxyArgs(

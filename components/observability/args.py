@@ -62,6 +62,17 @@ class Resources:
         }
 
 
+# DaemonSets on every node (each tolerates every taint): the node exporter always, Fluent Bit
+# where the level has a logs pipeline.
+NODE_EXPORTER = "node-exporter"
+LOG_SHIPPER = "fluent-bit"
+
+
+def node_agents(level: str) -> tuple[str, ...]:
+    """The observability DaemonSets a node runs at `level`."""
+    return (NODE_EXPORTER, LOG_SHIPPER) if SHAPES[level].elasticsearch_nodes else (NODE_EXPORTER,)
+
+
 @dataclass(frozen=True)
 class LevelShape:
     """What one level runs: replicas, the logs and traces backends, and sizes."""

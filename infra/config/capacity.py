@@ -6,14 +6,20 @@ keys involved."""
 
 from __future__ import annotations
 
+from components import streaming as streaming_rules
 from components.capacity import (
     instance_shape,
+    node_pod_problems,
+    pod_room,
     request_fit_problems,
     retention_fit_problems,
     spread_problems,
 )
+from components.cluster import rules as cluster_rules
 from components.observability import args as observability_rules
+from components.topics import TopicSpec, replication_factor
 from infra.config.cluster import ClusterSettings
+from infra.config.data_stores import StreamingSettings
 from infra.config.foundation import NetworkSettings
 from infra.config.observability import ObservabilitySettings
 from infra.config.services import ServiceSettings
@@ -90,4 +96,67 @@ def service_fit_problems(services: list[ServiceSettings], cluster: ClusterSettin
                 f"services[{index}].resources (cpuRequest, memoryRequest) and {groups}: "
                 f"{reasons}; lower the requests or use larger instance types"
             )
+    return problems
+
+
+def partition_load(
+    services: list[ServiceSettings], streaming: StreamingSettings
+) -> tuple[list[str], list[str]]:
+    """(problems, warnings): the partitions every service's topics put on each broker against
+    what the broker type holds (MSK's per-broker guidance)."""
+    brokers = streaming.broker_count
+    topics = [
+        (t.partitions, replication_factor(TopicSpec(owner=s.name, **t.model_dump()), brokers))
+        for s in services
+        for t in s.topics
+    ]
+    if not topics:
+        return [], []
+    problems, warnings = streaming_rules.partition_load_problems(
+        streaming.broker_instance_type,
+        brokers,
+        topics,
+        # Kafka's offsets topic gets the cluster default, as a topic without its own factor.
+        replication_factor(TopicSpec(name="__consumer_offsets", owner="kafka"), brokers),
+    )
+    keys = (
+        "services[].topics and platform:streaming.brokerInstanceType and "
+        "platform:streaming.brokerCount"
+    )
+    return [f"{keys}: {p}" for p in problems], [f"platform:{keys}: {w}" for w in warnings]
+
+
+def node_agent_problems(
+    cluster: ClusterSettings, observability: ObservabilitySettings
+) -> list[str]:
+    """Every node runs the node agents; the untainted groups must also hold the add-ons' and
+    controllers' Deployments at their maximum size."""
+    agents = (*cluster_rules.NODE_AGENTS, *observability_rules.node_agents(observability.level))
+    problems = []
+    for name, group in cluster.node_groups.items():
+        problems += [
+            f"cluster.nodeGroups.{name}.instanceTypes and platform:observability.level: {p}"
+            for p in node_pod_problems(group.instance_types, agents)
+        ]
+    if problems:
+        return problems
+    system = sum(
+        cluster_rules.ADDON_DEPLOYMENT_REPLICAS.values()
+    ) + cluster.controller_replicas * len(cluster_rules.CONTROLLER_DEPLOYMENTS)
+    untainted = {n: g for n, g in cluster.node_groups.items() if not g.taints}
+    rooms = [pod_room(g.instance_types, g.max_size, len(agents)) for g in untainted.values()]
+    if untainted and None not in rooms and sum(rooms) < system:
+        groups = " and ".join(
+            f"platform:cluster.nodeGroups.{n}.{key}"
+            for n in untainted
+            for key in ("maxSize", "instanceTypes")
+        )
+        problems.append(
+            f"cluster.controllerReplicas and {groups}: the untainted "
+            f"groups hold {sum(rooms)} pods beyond the {len(agents)} node agents at their "
+            f"maximum size, fewer than the {system} the cluster's own Deployments need "
+            f"({', '.join(cluster_rules.ADDON_DEPLOYMENT_REPLICAS)}, "
+            f"{', '.join(cluster_rules.CONTROLLER_DEPLOYMENTS)}); raise maxSize or use larger "
+            "instance types"
+        )
     return problems

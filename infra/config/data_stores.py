@@ -51,6 +51,13 @@ class DatabaseSettings(ConfigModel):
                     problems.append("secondsUntilAutoPause: required when minCapacity is 0")
         elif self.instance_class is None:
             problems.append("instanceClass: provisioned mode needs one, e.g. db.r7g.large")
+        else:
+            problems += [
+                f"instanceClass and engineVersion: {p}"
+                for p in database_rules.class_version_problems(
+                    self.instance_class, self.engine_version
+                )
+            ]
         problems += database_rules.proxy_problems(
             self.proxy, self.mode == "serverless", self.min_capacity or 0
         )

@@ -21,7 +21,12 @@ from components.cluster import rules as cluster_rules
 from components.database import args as database_rules
 from components.database.proxy import proxy_name, proxy_name_problems
 from infra import naming
-from infra.config.capacity import observability_capacity_problems, service_fit_problems
+from infra.config.capacity import (
+    node_agent_problems,
+    observability_capacity_problems,
+    partition_load,
+    service_fit_problems,
+)
 from infra.config.cluster import ClusterSettings
 from infra.config.data_stores import CacheSettings, DatabaseSettings, StreamingSettings
 from infra.config.fields import ConfigModel, SecretSetting, TagValue, component_default, rule
@@ -84,6 +89,8 @@ class Settings(ConfigModel):
         problems += data_access_problems(self.services, self.streaming.broker_count)
         problems += observability_capacity_problems(self.observability, self.network, self.cluster)
         problems += service_fit_problems(self.services, self.cluster)
+        problems += partition_load(self.services, self.streaming)[0]
+        problems += node_agent_problems(self.cluster, self.observability)
         problems += observability_problems(
             self.observability, self.cluster, self.region, self.slack_webhook_url
         )
@@ -148,6 +155,12 @@ class Settings(ConfigModel):
             found.append(
                 f"platform:cluster access CIDRs {examples} are documentation ranges (RFC 5737): "
                 "replace them with your office/VPN egress ranges before `pulumi up`"
+            )
+        found += partition_load(self.services, self.streaming)[1]
+        if self.database.proxy and not self.services:
+            found.append(
+                "platform:database.proxy: no platform:services yet, so no database logins: the "
+                "RDS Proxy is created with the first service"
             )
         if self.slack_webhook_url is None:
             found.append(
