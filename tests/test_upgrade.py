@@ -284,3 +284,36 @@ def test_make_plan_refuses_a_skipped_minor_upgrade_and_prints_no_plan(capsys):
 def test_make_plan_without_from_shows_no_upgrade(capsys):
     assert main(["dev"]) == 0
     assert "Upgrade" not in capsys.readouterr().out
+
+
+def test_a_chart_whose_pin_at_from_does_not_support_the_target_moves_before_the_upgrade(
+    monkeypatch,
+):
+    """With ECK 3.5.0 stating 1.32-1.34, the 1.35 control plane would break it: step 0."""
+    from dataclasses import replace
+
+    from components.observability import versions as observability
+
+    eck = replace(observability.ECK_OPERATOR, supports=("1.32", "1.34"))
+    rows = dict(observability.CHARTS_BY_MINOR)
+    rows["1.34"] = tuple(eck if c is observability.ECK_OPERATOR else c for c in rows["1.34"])
+    monkeypatch.setattr(observability, "CHARTS_BY_MINOR", rows)
+    steps = upgrade.plan_upgrade("1.34", _prod())
+    assert steps[0] == Step(
+        "Charts to upgrade first",
+        "their version at 1.34 does not support 1.35: upgrade each, still on 1.34, in a change "
+        "of its own (its new version must support both)",
+        (C("observability-eck-operator (eck-operator)", "3.5.0", "3.5.0"),),
+    )
+    assert steps[1:] == upgrade_1_34_to_1_35_prod()
+
+
+def test_the_runbooks_example_upgrade_shows_every_change_the_plan_makes():
+    """docs/upgrade.md's 1.34 -> 1.35 example stays the plan's (a changed pin fails here)."""
+    from pathlib import Path
+
+    runbook = (Path(__file__).resolve().parent.parent / "docs" / "upgrade.md").read_text()
+    changed = [c for step in upgrade_1_34_to_1_35_prod() for c in step.changes if c.changed]
+    missing = [c for c in changed if f"{c.before} -> {c.after}" not in runbook]
+    assert missing == []
+    assert len(changed) == 7  # control plane, kube-proxy, 3 node groups, autoscaler and image

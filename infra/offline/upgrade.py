@@ -6,13 +6,14 @@
 it goes to. The steps are the order `pulumi up` applies the change in, read from the program's
 own dependencies (the recording): the control plane first; then the EKS add-ons the nodes
 need; then the nodes (managed node groups roll, Karpenter's nodes drift to the new AMI); then
-the add-ons that run on nodes; then the Helm charts. Each item shows its version before
-(the version table's row for `--from`: what this platform pins there) and after (what the
-stack configures). Nothing is touched. docs/upgrade.md is the runbook around it.
+the add-ons that run on nodes; then the Helm charts. A chart whose version at `--from` states
+a Kubernetes range without the target comes first, as a change of its own. Each item shows
+its version before (the version table's row for `--from`: what this platform pins there) and
+after (what the stack configures). Nothing is touched. docs/upgrade.md is the runbook.
 
 Refused (exit 2 in `make plan`), because EKS refuses them too: skipping a minor (one minor per
 update) and going back (a control plane is never downgraded). Pure apart from reading a
-recording; tests/offline/test_upgrade.py covers 1.34 -> 1.35 exactly.
+recording; tests/test_upgrade.py covers 1.34 -> 1.35 exactly.
 """
 
 from __future__ import annotations
@@ -101,6 +102,15 @@ def pinned_images(minor: str) -> dict[str, tuple[str, ...]]:
     return images
 
 
+def stated_support(chart: str, minor: str) -> tuple[str, str | None] | None:
+    """The Kubernetes range the chart pinned for `minor` states (None: none, or not pinned)."""
+    version = pinned_charts(minor).get(chart)
+    if (chart, version) in cluster_versions.CHART_SUPPORT:
+        return cluster_versions.CHART_SUPPORT[(chart, version)]
+    row = observability_versions.CHARTS_BY_MINOR.get(minor, ())
+    return next((c.supports for c in row if (c.name, c.version) == (chart, version)), None)
+
+
 def _by_repository(images: Sequence[str]) -> dict[str, str]:
     """`registry/repo:tag` -> {registry/repo: tag} (the tag after the last colon of the name)."""
     split = (
@@ -165,9 +175,13 @@ def plan_upgrade(current: str, stack: Inventory) -> list[Step]:
         for pool in stack.node_pools
     ]
     charts: list[Change] = []
+    early: list[Change] = []  # charts whose version at `current` does not support `target`
     images_before, images_after = pinned_images(current), pinned_images(target)
     for release, (chart, version) in stack.charts.items():
         name = _chart_name(chart)
+        support = stated_support(name, current)
+        if support and not cluster_versions.supports(support, target):
+            early.append(Change(f"{release} ({name})", before_charts[name], version))
         charts.append(Change(f"{release} ({name})", before_charts.get(name, missing), version))
         old = _by_repository(images_before.get(name, ()))
         new = _by_repository(images_after.get(name, ()))
@@ -176,7 +190,16 @@ def plan_upgrade(current: str, stack: Inventory) -> list[Step]:
             for repo in sorted(old.keys() | new.keys())
             if old.get(repo) != new.get(repo)
         ]
+    first_move = [
+        Step(
+            "Charts to upgrade first",
+            f"their version at {current} does not support {target}: upgrade each, still on "
+            f"{current}, in a change of its own (its new version must support both)",
+            tuple(early),
+        )
+    ]
     return [
+        *(first_move if early else []),
         Step(
             "Control plane",
             "EKS updates the API server in place, one minor; it cannot be rolled back",
