@@ -144,20 +144,11 @@ def test_the_upgrade_steps_follow_the_programs_dependencies_on_every_stack(env):
             return 2
         return 4 if resource.type in upgrade.RELEASE_TYPES else None
 
-    def closure(resource: RecordedResource) -> set[str]:
-        seen, todo = set(), list(upgrade._dependencies(resource))
-        while todo:
-            urn = todo.pop()
-            if urn not in seen and urn in by_urn:
-                seen.add(urn)
-                todo += upgrade._dependencies(by_urn[urn])
-        return seen
-
     late = [
         (resource.name, by_urn[urn].name)
         for resource in recording.resources
         if (mine := step_of(resource)) is not None
-        for urn in closure(resource)
+        for urn in upgrade.waits_for(resource, by_urn)
         if (theirs := step_of(by_urn[urn])) is not None and theirs > mine
     ]
     assert late == []

@@ -75,9 +75,8 @@ class Inventory:
     addons_after_nodes: frozenset[str] = frozenset()
     node_groups: Mapping[str, str] = field(default_factory=dict)  # resource name -> version
     node_pools: tuple[str, ...] = ()  # Karpenter NodePools (their nodes drift)
-    charts: Mapping[str, tuple[str, str]] = field(
-        default_factory=dict
-    )  # release -> (chart, version)
+    # Helm release resource name -> (chart, version), dependencies first.
+    charts: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 # -- the version table's rows ------------------------------------------------------------------
@@ -238,7 +237,7 @@ def _dependencies(resource: RecordedResource) -> set[str]:
     return urns
 
 
-def _waits_for(resource: RecordedResource, by_urn: Mapping[str, RecordedResource]) -> set[str]:
+def waits_for(resource: RecordedResource, by_urn: Mapping[str, RecordedResource]) -> set[str]:
     """The URNs `resource` waits for, directly or through others."""
     seen: set[str] = set()
     todo = list(_dependencies(resource))
@@ -264,13 +263,13 @@ def inventory(recording: Recording) -> Inventory:
     release_urns = {r.urn for r in releases}
 
     def release_order(release: RecordedResource) -> tuple[int, str]:
-        return len(_waits_for(release, by_urn) & release_urns), release.name
+        return len(waits_for(release, by_urn) & release_urns), release.name
 
     return Inventory(
         control_plane=str(planes[0].inputs["version"]),
         cluster=planes[0].name,
         addons={n: str(addons[n].inputs.get("addonVersion", "")) for n in sorted(addons)},
-        addons_after_nodes=frozenset(n for n, r in addons.items() if _waits_for(r, by_urn) & nodes),
+        addons_after_nodes=frozenset(n for n, r in addons.items() if waits_for(r, by_urn) & nodes),
         node_groups={
             r.name: str(r.inputs.get("version", ""))
             for r in sorted(recording.of_type(NODE_GROUP_TYPE), key=lambda r: r.name)
