@@ -27,8 +27,9 @@ $(STAMP): $(LOCK) requirements-uv.lock pyproject.toml
 	touch $(STAMP)
 
 ## make plan STACK=dev   — what `pulumi up` would create, offline, under the mock engine
+## make plan STACK=prod FROM=1.34 — also the Kubernetes upgrade from the running 1.34, step by step
 plan: $(STAMP)
-	$(BIN)/python -m infra.offline.plan $(STACK)
+	$(BIN)/python -m infra.offline.plan $(STACK) $(if $(FROM),--from $(FROM))
 
 ## make plan-json STACK=dev — every resource as JSON, for tooling
 plan-json: $(STAMP)

@@ -207,10 +207,15 @@ SOURCES: tuple[ChartSource, ...] = (
 
 def pinned() -> set[tuple[str, str, str]]:
     """Every (chart, version, repository) the versions modules pin, for any Kubernetes minor."""
-    pins = {(c.name, c.version, c.repository) for c in observability.CHARTS}
+    pins = {
+        (c.name, c.version, c.repository)
+        for row in observability.CHARTS_BY_MINOR.values()
+        for c in row
+    }
     pins |= {
-        (name, version, cluster.CHART_REPOSITORIES[name])
-        for name, version in cluster.CHART_VERSIONS.items()
+        (name, pin.version, cluster.CHART_REPOSITORIES[name])
+        for row in cluster.CONTROLLER_CHARTS.values()
+        for name, pin in row.items()
     }
     pins |= {
         (cluster.CLUSTER_AUTOSCALER, pin.chart, _AUTOSCALER_REPO)

@@ -36,11 +36,10 @@ from components.cluster.versions import (
     ADDON_VERSIONS,
     ALB_CONTROLLER,
     CHART_REPOSITORIES,
-    CHART_VERSIONS,
-    CLUSTER_AUTOSCALER,
     CLUSTER_AUTOSCALER_PINS,
     KUBERNETES_VERSION,
     REQUIRED_ADDONS,
+    chart_versions,
 )
 from components.kubernetes_rules import label_problems
 from components.logs import LOG_RETENTION_DAYS
@@ -142,8 +141,8 @@ class ClusterArgs:
         addon_versions: add-on name -> exact version for vpc-cni, kube-proxy, coredns,
             aws-ebs-csi-driver and eks-pod-identity-agent; None uses `ADDON_VERSIONS`.
         chart_versions: chart -> exact version for aws-load-balancer-controller,
-            metrics-server and cluster-autoscaler; None uses `CHART_VERSIONS` plus the
-            autoscaler chart matching `kubernetes_version`.
+            metrics-server and cluster-autoscaler; None uses the version table's row for
+            `kubernetes_version` (`versions.chart_versions`).
         cluster_autoscaler: install Cluster Autoscaler (and its IAM role); node groups' desired
             sizes are then left to it.
         controller_replicas: replicas of the load balancer controller and metrics-server (2
@@ -217,8 +216,7 @@ class ClusterArgs:
     def resolved_chart_versions(self) -> dict[str, str]:
         if self.chart_versions is not None:
             return dict(self.chart_versions)
-        pin = CLUSTER_AUTOSCALER_PINS.get(self.kubernetes_version)
-        return {**CHART_VERSIONS, **({CLUSTER_AUTOSCALER: pin.chart} if pin else {})}
+        return chart_versions(self.kubernetes_version)  # this minor's row of the table
 
 
 def node_group_problems(spec: NodeGroupSpec) -> list[str]:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from components.cidr import covers_everything, source_range_problems
-from components.cluster.versions import ADDON_VERSIONS
+from components.cluster.versions import KUBERNETES_VERSIONS
 from components.kubernetes_rules import label_problems, node_label_problems
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -167,7 +167,7 @@ def role_arn_problems(arns: Sequence[object]) -> list[str]:
 
 
 def kubernetes_version_problems(version: object) -> list[str]:
-    if version in ADDON_VERSIONS:
+    if version in KUBERNETES_VERSIONS:
         return []
     hint = (
         " (write it as a string: YAML reads 1.30 as the number 1.3)"
@@ -176,5 +176,5 @@ def kubernetes_version_problems(version: object) -> list[str]:
     )
     return [
         f"unsupported Kubernetes version {version!r}{hint}; allowed (EKS standard support, "
-        f"tested here): {', '.join(ADDON_VERSIONS)}"
+        f"tested here): {', '.join(KUBERNETES_VERSIONS)}"
     ]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.cluster.versions import KUBERNETES_VERSIONS, supports
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -21,6 +23,10 @@ class Chart:
     repository: str
     # Every container image the chart runs with the platform's values, as rendered.
     images: tuple[str, ...] = ()
+    # The Kubernetes minors the chart says it supports at this version, (oldest, newest or
+    # None when open-ended), read at its tag; None when it states none (NO_STATED_SUPPORT
+    # then says why it is safe on every supported minor).
+    supports: tuple[str, str | None] | None = None
 
 
 # Its CRDs (the `crds` subchart) install before any template, so the PrometheusRules and
@@ -41,6 +47,7 @@ KUBE_PROMETHEUS_STACK = Chart(
         "quay.io/prometheus/node-exporter:v1.12.1-distroless",
         "ghcr.io/jkroepke/kube-webhook-certgen:1.8.7",
     ),
+    supports=("1.25", None),  # Chart.yaml kubeVersion ">=1.25.0-0"
 )
 # CRDs from its eck-operator-crds subchart (templates, so upgraded with the chart; kept on
 # uninstall).
@@ -49,6 +56,7 @@ ECK_OPERATOR = Chart(
     "3.5.0",
     "https://helm.elastic.co",
     images=("docker.elastic.co/eck/eck-operator:3.5.0",),
+    supports=("1.32", "1.36"),  # README "Supported versions: Kubernetes 1.32-1.36"
 )
 FLUENT_BIT = Chart(
     "fluent-bit",
@@ -63,6 +71,7 @@ JAEGER = Chart(
     "4.11.1",
     "https://jaegertracing.github.io/helm-charts",
     images=("jaegertracing/jaeger:2.19.0", "jaegertracing/jaeger-es-index-cleaner:2.19.0"),
+    supports=("1.21", None),  # Chart.yaml kubeVersion ">= 1.21-0"
 )
 # The OpenTelemetry k8s distribution at the chart's appVersion (images are no longer pushed to
 # Docker Hub; the chart has no default image and refuses to install without a repository).
@@ -77,6 +86,7 @@ OTEL_COLLECTOR = Chart(
     "0.170.0",
     "https://open-telemetry.github.io/opentelemetry-helm-charts",
     images=(f"{OTEL_COLLECTOR_IMAGE['repository']}:{OTEL_COLLECTOR_IMAGE['tag']}",),
+    supports=("1.24", None),  # chart README "Prerequisites: Kubernetes 1.24+"
 )
 CLOUDWATCH_EXPORTER = Chart(
     "prometheus-yet-another-cloudwatch-exporter",
@@ -93,6 +103,57 @@ CHARTS = (
     OTEL_COLLECTOR,
     CLOUDWATCH_EXPORTER,
 )
+# Charts whose Chart.yaml has no kubeVersion and whose README at the tag names no range.
+NO_STATED_SUPPORT = {
+    # With the platform's values it renders only GA APIs every supported minor serves (apps/v1,
+    # v1, rbac/v1) plus the Prometheus operator's ServiceMonitor; the render tests validate each
+    # object against the cluster minor's schema.
+    FLUENT_BIT.name: "only GA APIs and a ServiceMonitor (render-tested per minor schema)",
+    CLOUDWATCH_EXPORTER.name: "only GA APIs and a ServiceMonitor (render-tested per minor schema)",
+}
+
+# The version table's observability half: the charts per Kubernetes minor. One set serves
+# every supported minor because each chart's stated range admits them all. The component
+# installs CHARTS (the constants above) whatever the cluster's minor, so a row that differs
+# needs the minor passed to ObservabilityArgs first; until then table_gaps holds every row to
+# CHARTS.
+CHARTS_BY_MINOR: dict[str, tuple[Chart, ...]] = {
+    "1.33": CHARTS,
+    "1.34": CHARTS,
+    "1.35": CHARTS,
+}
+
+
+def table_gaps(minors: tuple[str, ...] = KUBERNETES_VERSIONS) -> list[str]:
+    """What the observability table lacks for each supported minor (empty when complete): a
+    missing row or chart, a chart without images, or a stated support range that leaves the
+    minor out."""
+    gaps = [
+        f"{m}: pinned but not a supported minor" for m in sorted(set(CHARTS_BY_MINOR) - set(minors))
+    ]
+    for minor in minors:
+        row = CHARTS_BY_MINOR.get(minor)
+        if row is None:
+            gaps.append(f"{minor}: no observability charts")
+            continue
+        if row != CHARTS:
+            gaps.append(
+                f"{minor}: differs from CHARTS, which the component installs on every minor"
+            )
+        names = {chart.name for chart in row}
+        gaps += [f"{minor}: no {c.name} chart" for c in CHARTS if c.name not in names]
+        for chart in row:
+            if not chart.images:
+                gaps.append(f"{minor}: {chart.name} {chart.version} lists no images")
+            if chart.supports is None:
+                if chart.name not in NO_STATED_SUPPORT:
+                    gaps.append(f"{minor}: {chart.name} {chart.version} has no stated support")
+            elif not supports(chart.supports, minor):
+                gaps.append(
+                    f"{minor}: {chart.name} {chart.version} supports {chart.supports}, not {minor}"
+                )
+    return gaps
+
 
 # Elasticsearch and Kibana run as ECK custom resources; ECK 3.5.0's own eck-stack chart
 # defaults to 9.5.0. Both must match (Kibana never newer than Elasticsearch).

@@ -4,6 +4,8 @@
     python -m infra.offline.plan prod --json    every resource (type, name, parent, inputs, protect)
     python -m infra.offline.plan prod --manifests out/   also write each Kubernetes object as a file
                                                  (for scanners such as checkov)
+    python -m infra.offline.plan prod --from 1.34  also the upgrade from the running Kubernetes
+                                                 1.34 to the configured minor, step by step
 
 No cloud account and no Pulumi CLI are needed. Invalid config prints the validation errors and
 exits 2; a violated mandatory guardrail (infra/guardrails/rules.py, the rules of the CrossGuard pack
@@ -31,6 +33,7 @@ from infra.offline.cost import estimate
 from infra.offline.mockengine import RecordedResource, Recording, kubernetes_manifest
 from infra.offline.run import plan
 from infra.offline.sizing import render_table, sizing_rows
+from infra.offline.upgrade import UpgradeRefused, section, to_json
 
 
 def component_of(recording: Recording, resource: RecordedResource) -> str:
@@ -126,12 +129,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--project-dir", type=Path, default=PROJECT_ROOT, help="where Pulumi.<stack>.yaml lives"
     )
+    parser.add_argument(
+        "--from",
+        dest="current",
+        metavar="MINOR",
+        help="the Kubernetes minor the cluster runs "
+        "now: show the upgrade to the configured one, step by step (docs/upgrade.md)",
+    )
     args = parser.parse_args(argv)
     try:
         settings, recording = plan(args.stack, read_stack_config(args.stack, args.project_dir))
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
+    upgrade = None
+    if args.current is not None:
+        try:
+            upgrade = section(settings.stack, args.current, recording)
+        except UpgradeRefused as error:
+            print(f"upgrade refused for stack {settings.stack!r}: {error}", file=sys.stderr)
+            return 2
     results = evaluate(from_recording(recording))
     if args.manifests is not None:
         write_manifests(recording, args.manifests)
@@ -149,9 +166,13 @@ def main(argv: list[str] | None = None) -> int:
                 for name, violations in results.items()
             },
         }
+        if upgrade is not None:
+            document["upgrade"] = to_json(upgrade[0])
         print(json.dumps(document, indent=2, sort_keys=True, default=str))
     else:
         print(render_text(settings, recording, results))
+        if upgrade is not None:
+            print("\n" + "\n".join(upgrade[1]))
     return 1 if mandatory_violations(results) else 0
 
 
