@@ -26,6 +26,7 @@ from components.snapshots import final_snapshot_identifier
 ENGINE_VERSIONS = {"valkey": ("8.1", "8.2"), "redis": ("7.1",)}
 DEFAULT_ENGINE = "valkey"
 # Valkey 8.2 is the newest ElastiCache Valkey 8 minor.
+# renovate: datasource=endoflife-date depName=valkey versioning=loose
 DEFAULT_ENGINE_VERSION = "8.2"
 # Node families ElastiCache offers (burstable, general purpose, memory optimised, network).
 NODE_FAMILIES = ("t3", "t4g", "m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c7gn")

@@ -23,6 +23,7 @@ from components.logs import encrypted_log_group
 # Versions tested here (MSK patches within each line itself); 3.6+ has the topic API.
 KAFKA_VERSIONS = ("3.8.x", "3.9.x")
 # 3.8.x is MSK's recommended Apache Kafka version.
+# renovate: datasource=endoflife-date depName=apache-kafka versioning=loose
 DEFAULT_KAFKA_VERSION = "3.8.x"
 # Standard brokers: general purpose Intel and Graviton (kafka.t3.small is the one burstable).
 BROKER_FAMILIES = ("m5", "m7g")

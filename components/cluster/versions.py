@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Pinned to a version in EKS standard support through late 2026 (1.35: until 2027-03-27).
+# A bump needs its ADDON_VERSIONS and CLUSTER_AUTOSCALER_PINS rows first (tests refuse it).
+# renovate: datasource=endoflife-date depName=amazon-eks versioning=loose
 KUBERNETES_VERSION = "1.35"
 
 # EKS managed add-on versions per Kubernetes version: each is the default or latest build that
@@ -17,24 +19,39 @@ KUBERNETES_VERSION = "1.35"
 # version tables; kube-proxy must match the control-plane minor).
 ADDON_VERSIONS: dict[str, dict[str, str]] = {
     "1.33": {
+        # renovate: datasource=aws-eks-addon depName=vpc-cni kubernetesVersion=1.33
         "vpc-cni": "v1.21.1-eksbuild.7",
+        # renovate: datasource=aws-eks-addon depName=kube-proxy kubernetesVersion=1.33
         "kube-proxy": "v1.33.10-eksbuild.2",
+        # renovate: datasource=aws-eks-addon depName=coredns kubernetesVersion=1.33
         "coredns": "v1.13.2-eksbuild.4",
+        # renovate: datasource=aws-eks-addon depName=aws-ebs-csi-driver kubernetesVersion=1.33
         "aws-ebs-csi-driver": "v1.57.1-eksbuild.1",
+        # renovate: datasource=aws-eks-addon depName=eks-pod-identity-agent kubernetesVersion=1.33
         "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
     },
     "1.34": {
+        # renovate: datasource=aws-eks-addon depName=vpc-cni kubernetesVersion=1.34
         "vpc-cni": "v1.21.1-eksbuild.7",
+        # renovate: datasource=aws-eks-addon depName=kube-proxy kubernetesVersion=1.34
         "kube-proxy": "v1.34.6-eksbuild.2",
+        # renovate: datasource=aws-eks-addon depName=coredns kubernetesVersion=1.34
         "coredns": "v1.13.2-eksbuild.4",
+        # renovate: datasource=aws-eks-addon depName=aws-ebs-csi-driver kubernetesVersion=1.34
         "aws-ebs-csi-driver": "v1.57.1-eksbuild.1",
+        # renovate: datasource=aws-eks-addon depName=eks-pod-identity-agent kubernetesVersion=1.34
         "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
     },
     "1.35": {
+        # renovate: datasource=aws-eks-addon depName=vpc-cni kubernetesVersion=1.35
         "vpc-cni": "v1.21.1-eksbuild.7",
+        # renovate: datasource=aws-eks-addon depName=kube-proxy kubernetesVersion=1.35
         "kube-proxy": "v1.35.3-eksbuild.2",
+        # renovate: datasource=aws-eks-addon depName=coredns kubernetesVersion=1.35
         "coredns": "v1.13.2-eksbuild.4",
+        # renovate: datasource=aws-eks-addon depName=aws-ebs-csi-driver kubernetesVersion=1.35
         "aws-ebs-csi-driver": "v1.57.1-eksbuild.1",
+        # renovate: datasource=aws-eks-addon depName=eks-pod-identity-agent kubernetesVersion=1.35
         "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
     },
 }
@@ -51,7 +68,12 @@ CHART_REPOSITORIES = {
     CLUSTER_AUTOSCALER: "https://kubernetes.github.io/autoscaler",
 }
 # Chart 1.12.0 runs controller v2.12.0, matching the committed reference IAM policy.
-CHART_VERSIONS = {ALB_CONTROLLER: "1.12.0", METRICS_SERVER: "3.13.0"}
+CHART_VERSIONS = {
+    # renovate: datasource=helm depName=aws-load-balancer-controller registryUrl=https://aws.github.io/eks-charts
+    ALB_CONTROLLER: "1.12.0",
+    # renovate: datasource=helm depName=metrics-server registryUrl=https://kubernetes-sigs.github.io/metrics-server/
+    METRICS_SERVER: "3.13.0",
+}
 # The image each chart above runs at its pin (its values.yaml default, read at the tag;
 # tests/test_helm_render.py renders the chart and compares).
 CHART_IMAGES = {
@@ -72,9 +94,24 @@ class AutoscalerPin:
 # 1.35.0 but their values.yaml still runs v1.34.2. Each row is the chart's own default image
 # (read from values.yaml at that chart tag), so the pinned pair is one the chart was tested with.
 CLUSTER_AUTOSCALER_PINS = {
-    "1.33": AutoscalerPin(chart="9.51.0", image_tag="v1.33.0"),
-    "1.34": AutoscalerPin(chart="9.53.0", image_tag="v1.34.2"),
-    "1.35": AutoscalerPin(chart="9.59.0", image_tag="v1.35.0"),
+    "1.33": AutoscalerPin(
+        # renovate: datasource=helm depName=cluster-autoscaler registryUrl=https://kubernetes.github.io/autoscaler
+        chart="9.51.0",
+        # renovate: datasource=docker depName=registry.k8s.io/autoscaling/cluster-autoscaler
+        image_tag="v1.33.0",
+    ),
+    "1.34": AutoscalerPin(
+        # renovate: datasource=helm depName=cluster-autoscaler registryUrl=https://kubernetes.github.io/autoscaler
+        chart="9.53.0",
+        # renovate: datasource=docker depName=registry.k8s.io/autoscaling/cluster-autoscaler
+        image_tag="v1.34.2",
+    ),
+    "1.35": AutoscalerPin(
+        # renovate: datasource=helm depName=cluster-autoscaler registryUrl=https://kubernetes.github.io/autoscaler
+        chart="9.59.0",
+        # renovate: datasource=docker depName=registry.k8s.io/autoscaling/cluster-autoscaler
+        image_tag="v1.35.0",
+    ),
 }
 # The chart's default image repository (the pins above set only the tag).
 CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"

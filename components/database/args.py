@@ -15,6 +15,7 @@ ENGINE = "aurora-postgresql"
 # Versions tested here: a current minor of each supported major (17.5 scales to 0 ACU). Adding
 # one is a reviewed change: the parameter group family follows the major.
 ENGINE_VERSIONS = ("16.9", "17.5")
+# renovate: datasource=aws-rds engine=aurora-postgresql
 DEFAULT_ENGINE_VERSION = "17.5"
 MODES = ("serverless", "provisioned")
 SERVERLESS_CLASS = "db.serverless"

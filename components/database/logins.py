@@ -36,7 +36,9 @@ from components.iam import irsa_role
 
 # Pinned images (tags that exist on ECR Public; pull through NAT). psql's major must be at
 # least the server's (Aurora PostgreSQL 17); Debian's postgres image also has Perl's JSON::PP.
+# renovate: datasource=docker
 POSTGRES_IMAGE = "public.ecr.aws/docker/library/postgres:17.6-bookworm"
+# renovate: datasource=docker
 AWS_CLI_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.32.9"
 SERVICE_ACCOUNT = "db-logins"
 SECRETS_DIR = "/run/db-admin"
