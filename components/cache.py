@@ -17,10 +17,34 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.arguments import require_valid
 from components.aws_catalog import instance_type_problems
 from components.data_store import StorePlacement, placement_problems, store_security_group
 from components.logs import encrypted_log_group
 from components.snapshots import final_snapshot_identifier
+
+__all__ = [
+    "DATA_TIERING_FAMILIES",
+    "DATA_TIERING_POLICIES",
+    "DEFAULT_ENGINE",
+    "DEFAULT_ENGINE_VERSION",
+    "DEFAULT_NODE_TYPE",
+    "ENGINE_VERSIONS",
+    "NODES",
+    "NODE_FAMILIES",
+    "SNAPSHOT_RETENTION_DAYS",
+    "Cache",
+    "CacheArgs",
+    "data_tiering_problems",
+    "engine_problems",
+    "group_id_problems",
+    "node_type_problems",
+    "parameter_family",
+    "replica_problems",
+    "snapshot_retention_problems",
+    "validate",
+]
+
 
 # Versions tested here per engine; the parameter group family follows the major (`valkey8`).
 ENGINE_VERSIONS = {"valkey": ("8.1", "8.2"), "redis": ("7.1",)}
@@ -181,9 +205,9 @@ class Cache(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args, name)  # before registering anything
-        if problems:
-            raise ValueError(f"Cache {name}: " + "; ".join(problems))
+        require_valid(
+            "Cache", name, args, lambda: validate(args, name)
+        )  # before registering anything
         super().__init__("platform:cache:Cache", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(

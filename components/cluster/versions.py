@@ -9,6 +9,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = [
+    "ADDON_VERSIONS",
+    "ALB_CONTROLLER",
+    "CHART_IMAGES",
+    "CHART_REPOSITORIES",
+    "CHART_SECURITY_CONTEXT_KEYS",
+    "CHART_VERSIONS",
+    "CLUSTER_AUTOSCALER",
+    "CLUSTER_AUTOSCALER_IMAGE",
+    "CLUSTER_AUTOSCALER_PINS",
+    "KUBERNETES_VERSION",
+    "KUBERNETES_VERSIONS",
+    "METRICS_SERVER",
+    "REQUIRED_ADDONS",
+    "AutoscalerPin",
+    "autoscaler_image",
+]
+
+
 # Pinned to a version in EKS standard support through late 2026 (1.35: until 2027-03-27).
 # A bump needs its ADDON_VERSIONS and CLUSTER_AUTOSCALER_PINS rows first (tests refuse it).
 # renovate: datasource=endoflife-date depName=amazon-eks versioning=loose

@@ -11,6 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = [
+    "CHARTS",
+    "CLOUDWATCH_EXPORTER",
+    "CURL_IMAGE",
+    "ECK_OPERATOR",
+    "ELASTIC_STACK_VERSION",
+    "FLUENT_BIT",
+    "JAEGER",
+    "KUBE_PROMETHEUS_STACK",
+    "OTEL_COLLECTOR",
+    "OTEL_COLLECTOR_COMMAND",
+    "OTEL_COLLECTOR_IMAGE",
+    "Chart",
+]
+
 
 @dataclass(frozen=True)
 class Chart:
