@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,12 +67,15 @@ class CreatedResource:
         name: the logical name passed to the constructor.
         inputs: the inputs as the engine received them (camelCase keys, secrets unwrapped).
         id: the id the mock cloud assigned.
+        outputs: the outputs it answered with (the inputs plus what AWS would assign: `arn`,
+            endpoints, ...).
     """
 
     type: str
     name: str
     inputs: dict[str, Any] = field(default_factory=dict)
     id: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
 
 
 def _short_hash(*parts: str) -> str:
@@ -129,7 +132,9 @@ class AwsMocks(pulumi.runtime.Mocks):
     # -- resources ----------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         resource_id, outputs = self._answer(args)
-        self.created.append(CreatedResource(args.typ, args.name, dict(args.inputs), resource_id))
+        self.created.append(
+            CreatedResource(args.typ, args.name, dict(args.inputs), resource_id, outputs)
+        )
         return resource_id, outputs
 
     def _answer(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -331,11 +336,28 @@ _TYPE_OUTPUTS: dict[str, Callable[..., dict[str, Any]]] = {
 }
 
 
-def set_mocks(region: str = "eu-west-1", *, project: str = "test", stack: str = "test") -> AwsMocks:
+def set_mocks(
+    region: str = "eu-west-1",
+    *,
+    project: str = "test",
+    stack: str = "test",
+    config: Mapping[str, Any] | None = None,
+) -> AwsMocks:
     """`pulumi.runtime.set_mocks` with `AwsMocks` for `region` (not a preview: outputs known).
 
-    Returns the mocks, whose `created` list a test reads after its resources resolved.
+    Args:
+        region: the region data sources and ARNs answer with.
+        project, stack: what `pulumi.get_project()` / `get_stack()` return.
+        config: the program's config as `pulumi config set` would hold it, keys with their
+            namespace (`"<project>:clusterVpcId"`); values that are not strings are passed
+            as JSON (what `Config.require_object` reads).
+
+    Returns the mocks, whose `created` list a test reads once its resources resolved.
     """
+    if config is not None:
+        pulumi.runtime.set_all_config(
+            {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+        )
     mocks = AwsMocks(region)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
     return mocks
