@@ -5,4 +5,12 @@ declares its public API in `__all__`. `components.testing` holds the mocks a use
 tests need.
 """
 
-__all__: list[str] = []
+from importlib import metadata
+
+__all__ = ["DISTRIBUTION", "__version__"]
+
+DISTRIBUTION = "acme-platform-components"
+try:
+    __version__ = metadata.version(DISTRIBUTION)
+except metadata.PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0.0.0"

@@ -151,3 +151,22 @@ def test_every_args_class_has_resolvable_annotations():
     assert len(args_classes) >= 15
     unresolved = [cls.__qualname__ for cls in args_classes if not arguments._hints(cls)]
     assert unresolved == []
+
+
+def test_the_distribution_is_a_versioned_typed_package_under_a_name_of_its_own():
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    project = config["project"]
+    assert project["name"] == components.DISTRIBUTION == "acme-platform-components"
+    assert project["name"].replace("-", "_") not in sys.stdlib_module_names
+    # Reproducible builds: the backend and the version plugin exactly pinned.
+    assert all("==" in r for r in config["build-system"]["requires"])
+    assert "version" not in project and project["dynamic"] == ["version"]
+    assert config["tool"]["setuptools_scm"]["fallback_version"] == "0.0.0"
+    assert (root / "components" / "py.typed").exists()
+    assert "py.typed" in config["tool"]["setuptools"]["package-data"]["components"]
+    assert "## [Unreleased]" in (root / "CHANGELOG.md").read_text()
