@@ -40,8 +40,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check components infra policy tests
-	$(BIN)/ruff format --check components infra policy tests
+	$(BIN)/ruff check components infra policy tests examples
+	$(BIN)/ruff format --check components infra policy tests examples
 
 ## make docs — regenerate the sizing table in docs/sizing.md from the profiles
 docs: $(STAMP)

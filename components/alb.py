@@ -19,6 +19,24 @@ import pulumi
 
 from components.cidr import is_cidr
 
+__all__ = [
+    "ACCESS_LOG_PREFIX",
+    "ALB",
+    "CATCH_ALL_ORDER",
+    "DEFAULT_SSL_POLICY",
+    "ORDER_RANGE",
+    "SCHEMES",
+    "AlbGroup",
+    "GroupMember",
+    "group_annotations",
+    "group_name_problems",
+    "load_balancer_attributes",
+    "member_problems",
+    "validate",
+    "waf_acl_problems",
+]
+
+
 ALB = "alb.ingress.kubernetes.io"
 SCHEMES = ("internal", "internet-facing")
 # TLS 1.3 + TLS 1.2 with forward-secret AEAD ciphers only (AWS "restricted" 2021-06 policy).

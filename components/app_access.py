@@ -21,10 +21,26 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.arguments import require_valid
 from components.database.logins import login_problems
 from components.database.tls import ca_bundle_url, rds_bundle_url
 from components.iam import irsa_role
 from components.kubernetes_rules import label_problems, subdomain_problems
+
+__all__ = [
+    "KAFKA_CLUSTER_ACTIONS",
+    "KAFKA_GROUP_ACTIONS",
+    "KAFKA_TOPIC_ACTIONS",
+    "ApplicationAccess",
+    "ApplicationAccessArgs",
+    "CacheConnection",
+    "DatabaseConnection",
+    "StreamingConnection",
+    "access_policy",
+    "connection_data",
+    "validate",
+]
+
 
 # Current Kafka clients (Java 3.0+, librdkafka 2.x with `enable.idempotence` defaulting to
 # true) produce idempotently, which MSK authorises on the cluster resource: without
@@ -169,9 +185,9 @@ class ApplicationAccess(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ApplicationAccessArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args)  # before registering anything
-        if problems:
-            raise ValueError(f"ApplicationAccess {name}: " + "; ".join(problems))
+        require_valid(
+            "ApplicationAccess", name, args, lambda: validate(args)
+        )  # before registering anything
         super().__init__("platform:app_access:ApplicationAccess", name, None, opts)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id

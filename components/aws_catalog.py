@@ -11,6 +11,20 @@ from __future__ import annotations
 import difflib
 from functools import cache
 
+__all__ = [
+    "AVAILABILITY_ZONES",
+    "ELB_ACCOUNT_LOG_DELIVERY_REGIONS",
+    "ec2_instance_types",
+    "instance_type_problems",
+    "known_regions",
+    "partition_of",
+    "region_problems",
+    "replica_region_problems",
+    "suggest",
+    "zone_count_problems",
+]
+
+
 AVAILABILITY_ZONES: dict[str, int] = {
     "af-south-1": 3, "ap-east-1": 3, "ap-east-2": 3, "ap-northeast-1": 3, "ap-northeast-2": 4,
     "ap-northeast-3": 3, "ap-south-1": 3, "ap-south-2": 3, "ap-southeast-1": 3,

@@ -37,6 +37,21 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+__all__ = [
+    "DATA_READ_ACTIONS",
+    "MANAGED_POLICY_MAX_CHARS",
+    "PERMISSIONS",
+    "PLATFORM_TYPES",
+    "READ_ACTIONS",
+    "Needs",
+    "deploy_statements",
+    "needs",
+    "policy_size",
+    "prefixes",
+    "preview_policy",
+    "read_actions",
+]
+
 
 @dataclass(frozen=True)
 class Needs:

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from components.alb import ACCESS_LOG_PREFIX as ALB_LOG_PREFIX
 
+__all__ = [
+    "bucket_policy",
+    "replication_policy",
+]
+
 
 def bucket_policy(
     bucket_arn: str,

@@ -17,15 +17,40 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.arguments import require_valid
 from components.aws_catalog import instance_type_problems
 from components.data_store import StorePlacement, placement_problems, store_security_group
 from components.logs import encrypted_log_group
 from components.snapshots import final_snapshot_identifier
 
+__all__ = [
+    "DATA_TIERING_FAMILIES",
+    "DATA_TIERING_POLICIES",
+    "DEFAULT_ENGINE",
+    "DEFAULT_ENGINE_VERSION",
+    "DEFAULT_NODE_TYPE",
+    "ENGINE_VERSIONS",
+    "NODES",
+    "NODE_FAMILIES",
+    "SNAPSHOT_RETENTION_DAYS",
+    "Cache",
+    "CacheArgs",
+    "data_tiering_problems",
+    "engine_problems",
+    "group_id_problems",
+    "node_type_problems",
+    "parameter_family",
+    "replica_problems",
+    "snapshot_retention_problems",
+    "validate",
+]
+
+
 # Versions tested here per engine; the parameter group family follows the major (`valkey8`).
 ENGINE_VERSIONS = {"valkey": ("8.1", "8.2"), "redis": ("7.1",)}
 DEFAULT_ENGINE = "valkey"
 # Valkey 8.2 is the newest ElastiCache Valkey 8 minor.
+# renovate: datasource=endoflife-date depName=valkey versioning=loose
 DEFAULT_ENGINE_VERSION = "8.2"
 # Node families ElastiCache offers (burstable, general purpose, memory optimised, network).
 NODE_FAMILIES = ("t3", "t4g", "m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c7gn")
@@ -180,9 +205,9 @@ class Cache(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args, name)  # before registering anything
-        if problems:
-            raise ValueError(f"Cache {name}: " + "; ".join(problems))
+        require_valid(
+            "Cache", name, args, lambda: validate(args, name)
+        )  # before registering anything
         super().__init__("platform:cache:Cache", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(

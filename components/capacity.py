@@ -19,6 +19,17 @@ from dataclasses import dataclass
 
 from components.kubernetes_rules import MEBIBYTE, quantity
 
+__all__ = [
+    "EVICTION_MEMORY",
+    "GIB",
+    "Shape",
+    "instance_shape",
+    "request_fit_problems",
+    "retention_fit_problems",
+    "spread_problems",
+]
+
+
 GIB = 2.0**30
 # GiB of memory per vCPU by family letter (general purpose, compute, memory optimised).
 _MEMORY_PER_VCPU = {"m": 4, "c": 2, "r": 8}

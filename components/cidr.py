@@ -16,6 +16,22 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+__all__ = [
+    "MAX_AZS",
+    "MAX_VPC_PREFIX",
+    "MIN_VPC_PREFIX",
+    "TIERS",
+    "SubnetPlan",
+    "covers_everything",
+    "is_cidr",
+    "is_documentation",
+    "parse_vpc_cidr",
+    "plan_subnets",
+    "reach_problems",
+    "source_range_problems",
+]
+
+
 MAX_AZS = 6
 MIN_VPC_PREFIX = 16  # the largest VPC AWS allows
 MAX_VPC_PREFIX = 20  # smaller VPCs leave too few pod addresses per private subnet

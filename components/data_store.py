@@ -16,6 +16,14 @@ import pulumi_aws as aws
 
 from components.logs import LOG_RETENTION_DAYS
 
+__all__ = [
+    "DEFAULT_LOG_RETENTION_DAYS",
+    "StorePlacement",
+    "placement_problems",
+    "store_security_group",
+]
+
+
 DEFAULT_LOG_RETENTION_DAYS = 30
 
 

@@ -16,6 +16,19 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.arguments import require_valid
+
+__all__ = [
+    "DEFAULT_DELETION_WINDOW_DAYS",
+    "DELETION_WINDOW_DAYS",
+    "DOMAIN_SERVICES",
+    "Keys",
+    "KeysArgs",
+    "key_policy",
+    "validate",
+]
+
+
 # Services that use each domain's key through the caller's grants (kms:ViaService).
 DOMAIN_SERVICES: dict[str, tuple[str, ...]] = {
     "logs": (),  # CloudWatch Logs uses a service-principal statement instead, see below.
@@ -80,9 +93,7 @@ class Keys(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args)  # before registering anything
-        if problems:
-            raise ValueError(f"Keys {name}: " + "; ".join(problems))
+        require_valid("Keys", name, args, lambda: validate(args))  # before registering anything
         super().__init__("platform:encryption:Keys", name, None, opts)
 
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)

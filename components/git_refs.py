@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+__all__ = [
+    "branch_pattern_problems",
+]
+
+
 # What `git check-ref-format` refuses anywhere in a ref name (besides control characters).
 _GIT_FORBIDDEN = (" ", "~", "^", ":", "\\", "[", "..", "@{", "//")
 # Characters that only make sense in a regular expression.

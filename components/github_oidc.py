@@ -34,9 +34,31 @@ import pulumi
 import pulumi_aws as aws
 
 from components import aws_permissions
+from components.arguments import require_valid
 from components.aws_permissions import PLATFORM_TYPES, deploy_statements
 from components.git_refs import branch_pattern_problems
 from components.iam import STS_AUDIENCE, web_identity_trust_policy
+
+__all__ = [
+    "DEPLOY_SESSION_SECONDS",
+    "GITHUB_ISSUER",
+    "GLOBAL_SERVICES",
+    "PREVIEW_PREFIX",
+    "PULL_REQUEST_REF",
+    "SUBJECT_CLAIM_KEYS",
+    "GithubOidc",
+    "GithubOidcArgs",
+    "OperationsRole",
+    "deploy_policy",
+    "deploy_refs",
+    "drift_policy",
+    "preview_policy",
+    "preview_refs",
+    "subjects",
+    "trust_policy",
+    "validate",
+]
+
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 PREVIEW_PREFIX = "preview-"
@@ -335,9 +357,7 @@ class GithubOidc(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: GithubOidcArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args)
-        if problems:
-            raise ValueError(f"GithubOidc {name}: " + "; ".join(problems))
+        require_valid("GithubOidc", name, args, lambda: validate(args))
         super().__init__("platform:delivery:GithubOidc", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         if args.existing_provider_arn is not None:

@@ -13,6 +13,17 @@ from typing import Any
 
 from components import pod_security
 
+__all__ = [
+    "NOBODY",
+    "SECCOMP_RUNTIME_DEFAULT",
+    "WRITABLE_TMP",
+    "container_security_context",
+    "is_hardened_container",
+    "is_hardened_pod",
+    "pod_security_context",
+]
+
+
 SECCOMP_RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
 # Where a pod with a read-only root filesystem gets a writable emptyDir (a path inside the
 # container, not the host's shared temp directory).

@@ -10,6 +10,18 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+__all__ = [
+    "NO_SOURCE_ACCOUNT_CONTEXT",
+    "STS_AUDIENCE",
+    "IrsaRole",
+    "irsa_role",
+    "irsa_trust_policy",
+    "service_role",
+    "service_trust_policy",
+    "web_identity_trust_policy",
+]
+
+
 # Service principals that assume roles without an `aws:SourceAccount` in the request context
 # (there is no source resource: EC2 instance profiles, AWS Backup jobs), so the confused-deputy
 # condition would deny the service itself. For them `iam:PassRole` on the deployer is the guard.

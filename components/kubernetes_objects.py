@@ -12,6 +12,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+__all__ = [
+    "RESOURCE_TYPES",
+    "register",
+]
+
+
 RESOURCE_TYPES: dict[tuple[str, str], type[pulumi.CustomResource]] = {
     ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
     ("v1", "Service"): k8s.core.v1.Service,

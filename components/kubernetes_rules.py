@@ -8,6 +8,25 @@ from __future__ import annotations
 
 import re
 
+__all__ = [
+    "DNS_1035_LABEL",
+    "DNS_1123_LABEL",
+    "DNS_SUBDOMAIN",
+    "MAX_LABEL",
+    "MAX_SUBDOMAIN",
+    "MEBIBYTE",
+    "label_problems",
+    "meaning_problems",
+    "node_label_problems",
+    "pod_security_labels",
+    "quantity",
+    "quantity_problems",
+    "resource_problems",
+    "service_name_problems",
+    "subdomain_problems",
+]
+
+
 # RFC 1123 label (namespaces, most object names) and RFC 1035 label (Services: letter first).
 DNS_1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 DNS_1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")

@@ -4,6 +4,12 @@ the components create a log group."""
 import pulumi
 import pulumi_aws as aws
 
+__all__ = [
+    "LOG_RETENTION_DAYS",
+    "encrypted_log_group",
+]
+
+
 # The only retention periods CloudWatch Logs accepts (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,

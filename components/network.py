@@ -17,9 +17,21 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.arguments import require_valid
 from components.cidr import MAX_AZS, TIERS, parse_vpc_cidr, plan_subnets
 from components.iam import service_trust_policy
 from components.logs import LOG_RETENTION_DAYS, encrypted_log_group
+
+__all__ = [
+    "CLUSTER_NAT_MODES",
+    "DEFAULT_INTERFACE_ENDPOINTS",
+    "MIN_AZS",
+    "NAT_MODES",
+    "Network",
+    "NetworkArgs",
+    "validate",
+]
+
 
 # Interface endpoints that let private nodes pull images and get credentials without NAT.
 DEFAULT_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs")
@@ -96,9 +108,7 @@ class Network(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args)  # before registering anything
-        if problems:
-            raise ValueError(f"Network {name}: " + "; ".join(problems))
+        require_valid("Network", name, args, lambda: validate(args))  # before registering anything
         super().__init__("platform:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         plan = plan_subnets(args.cidr, args.az_count)

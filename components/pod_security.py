@@ -21,6 +21,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+__all__ = [
+    "APPARMOR_ANNOTATION",
+    "APPARMOR_TYPES",
+    "BASELINE",
+    "BASELINE_CAPABILITIES",
+    "CONTROLS",
+    "ENFORCE_LABEL",
+    "LEVELS",
+    "RESTRICTED",
+    "RESTRICTED_CAPABILITIES",
+    "RESTRICTED_VOLUMES",
+    "SAFE_SYSCTLS",
+    "SECCOMP_TYPES",
+    "SELINUX_TYPES",
+    "Check",
+    "Spec",
+    "containers",
+    "problems",
+    "template_problems",
+]
+
+
 LEVELS = ("privileged", "baseline", "restricted")
 # The namespace label that sets the level admission enforces.
 ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"

@@ -13,8 +13,17 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.arguments import require_valid
 from components.network import Network, NetworkArgs
 from components.network import validate as network_problems
+
+__all__ = [
+    "RECOVERY_ZONES",
+    "RecoverySite",
+    "RecoverySiteArgs",
+    "validate",
+]
+
 
 # A DB subnet group needs subnets in two zones.
 RECOVERY_ZONES = 2
@@ -59,9 +68,7 @@ class RecoverySite(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: RecoverySiteArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args)
-        if problems:
-            raise ValueError(f"RecoverySite {name}: " + "; ".join(problems))
+        require_valid("RecoverySite", name, args, lambda: validate(args))
         super().__init__("platform:recovery:RecoverySite", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         network = Network(f"{name}-network", _network_args(args), child)

@@ -12,6 +12,12 @@ from __future__ import annotations
 import pulumi
 import pulumi_random as random
 
+__all__ = [
+    "SUFFIX_BYTES",
+    "final_snapshot_identifier",
+]
+
+
 SUFFIX_BYTES = 4  # 8 hex characters
 
 

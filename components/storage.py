@@ -20,8 +20,27 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.arguments import require_valid
 from components.bucket_policies import bucket_policy, replication_policy
 from components.iam import service_trust_policy
+
+__all__ = [
+    "ABORT_MULTIPART_AFTER_DAYS",
+    "ACCOUNT_ID_LENGTH",
+    "INFREQUENT_ACCESS_MIN_DAYS",
+    "LOG_PURPOSE",
+    "MAX_BUCKET_NAME",
+    "REPLICA_LOG_PURPOSE",
+    "REPLICA_SUFFIX",
+    "AlbLogDelivery",
+    "Buckets",
+    "BucketsArgs",
+    "ReplicaArgs",
+    "bucket_name_problems",
+    "bucket_names",
+    "validate",
+]
+
 
 ABORT_MULTIPART_AFTER_DAYS = 7
 INFREQUENT_ACCESS_MIN_DAYS = 30  # S3 refuses a Standard-IA transition earlier than this
@@ -141,9 +160,7 @@ class Buckets(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: BucketsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args)  # before registering anything
-        if problems:
-            raise ValueError(f"Buckets {name}: " + "; ".join(problems))
+        require_valid("Buckets", name, args, lambda: validate(args))  # before registering anything
         super().__init__("platform:storage:Buckets", name, None, opts)
         self._args = args
         self._versioning: dict[str, aws.s3.BucketVersioning] = {}  # by bucket resource name

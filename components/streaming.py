@@ -16,13 +16,41 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.arguments import require_valid
 from components.aws_catalog import instance_type_problems
 from components.data_store import StorePlacement, placement_problems, store_security_group
 from components.logs import encrypted_log_group
 
+__all__ = [
+    "BROKER_FAMILIES",
+    "DEFAULT_BROKER_TYPE",
+    "DEFAULT_KAFKA_VERSION",
+    "DEFAULT_STORAGE_TARGET_UTILIZATION",
+    "KAFKA_VERSIONS",
+    "MONITORING_LEVELS",
+    "MTLS_PORT",
+    "SASL_IAM_PORT",
+    "STORAGE_TARGET_UTILIZATION",
+    "VOLUME_GIB",
+    "ZONES",
+    "Streaming",
+    "StreamingArgs",
+    "broker_count_problems",
+    "broker_type_problems",
+    "cluster_name_problems",
+    "default_replication_factor",
+    "kafka_version_problems",
+    "min_insync_replicas",
+    "server_properties",
+    "storage_problems",
+    "validate",
+]
+
+
 # Versions tested here (MSK patches within each line itself); 3.6+ has the topic API.
 KAFKA_VERSIONS = ("3.8.x", "3.9.x")
 # 3.8.x is MSK's recommended Apache Kafka version.
+# renovate: datasource=endoflife-date depName=apache-kafka versioning=loose
 DEFAULT_KAFKA_VERSION = "3.8.x"
 # Standard brokers: general purpose Intel and Graviton (kafka.t3.small is the one burstable).
 BROKER_FAMILIES = ("m5", "m7g")
@@ -232,9 +260,9 @@ class Streaming(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: StreamingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args, name)  # before registering anything
-        if problems:
-            raise ValueError(f"Streaming {name}: " + "; ".join(problems))
+        require_valid(
+            "Streaming", name, args, lambda: validate(args, name)
+        )  # before registering anything
         super().__init__("platform:streaming:Streaming", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         cluster_name = f"{args.name_prefix}-{name}"

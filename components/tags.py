@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "MAX_TAG_VALUE",
+    "tag_value_problems",
+]
+
+
 MAX_TAG_VALUE = 256
 # Besides letters, digits and white space (any language), tags accept only these.
 _TAG_PUNCTUATION = frozenset("_.:/=+-@")

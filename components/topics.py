@@ -22,7 +22,25 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.arguments import require_valid
 from components.streaming import min_insync_replicas
+
+__all__ = [
+    "DEFAULT_PARTITIONS",
+    "DEFAULT_RETENTION_HOURS",
+    "MAX_PARTITIONS",
+    "MAX_RETENTION_HOURS",
+    "TOPIC_NAME",
+    "TopicSpec",
+    "Topics",
+    "TopicsArgs",
+    "colliding_names",
+    "replication_factor",
+    "topic_configs",
+    "topic_problems",
+    "validate",
+]
+
 
 # Kafka's own rule: 1..249 of [a-zA-Z0-9._-], and not "." or "..".
 TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
@@ -145,9 +163,7 @@ class Topics(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: TopicsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args)
-        if problems:
-            raise ValueError(f"Topics {name}: " + "; ".join(problems))
+        require_valid("Topics", name, args, lambda: validate(args))
         super().__init__("platform:streaming:Topics", name, None, opts)
         self.topics: dict[str, aws.msk.Topic] = {}
         for spec in args.topics:

@@ -37,4 +37,10 @@ from components.bluegreen.args import (
 )
 from components.bluegreen.component import BlueGreenService
 
-__all__ = ["COLORS", "BlueGreenService", "BlueGreenServiceArgs", "ContainerResources", "validate"]
+__all__ = [
+    "COLORS",
+    "BlueGreenService",
+    "BlueGreenServiceArgs",
+    "ContainerResources",
+    "validate",
+]

@@ -22,6 +22,29 @@ from components.kubernetes_rules import (
     subdomain_problems,
 )
 
+__all__ = [
+    "COLORS",
+    "CONTAINER_PORTS",
+    "HPA_MAX_REPLICAS",
+    "MAX_SERVICE_NAME",
+    "METRIC_COLOR_LABEL",
+    "METRIC_SERVICE_LABEL",
+    "POD_TO_METRIC_LABELS",
+    "PORTS",
+    "BlueGreenServiceArgs",
+    "ContainerResources",
+    "certificate_arn_problems",
+    "hostname_problems",
+    "image_problems",
+    "other_color",
+    "path_problems",
+    "port_problems",
+    "replicas_problems",
+    "tag_problems",
+    "validate",
+]
+
+
 COLORS = ("blue", "green")
 # The labels Prometheus attaches to every sample of a service (from the pod labels app,
 # color and version); the release tool's gates and the alert rules select on them.

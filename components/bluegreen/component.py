@@ -8,9 +8,14 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.arguments import require_valid
 from components.bluegreen.args import BlueGreenServiceArgs, validate
 from components.bluegreen.manifests import build_manifests
 from components.kubernetes_objects import register
+
+__all__ = [
+    "BlueGreenService",
+]
 
 
 class BlueGreenService(pulumi.ComponentResource):
@@ -31,9 +36,7 @@ class BlueGreenService(pulumi.ComponentResource):
                 f"BlueGreenService {name}: args.provider must be the cluster's "
                 f"kubernetes.Provider, got {args.provider!r}"
             )
-        problems = validate(args)
-        if problems:
-            raise ValueError("; ".join(problems))
+        require_valid("BlueGreenService", name, args, lambda: validate(args))
         manifests = build_manifests(args)  # before super().__init__: a bad input registers nothing
         super().__init__("platform:bluegreen:BlueGreenService", name, None, opts)
 

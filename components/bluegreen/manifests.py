@@ -20,6 +20,30 @@ from components.hardening import (
     pod_security_context,
 )
 
+__all__ = [
+    "HOST_KEY",
+    "ZONE_KEY",
+    "build_manifests",
+    "color_replicas",
+    "container",
+    "deployment",
+    "has_hpa",
+    "hpa",
+    "image_ref",
+    "ingress",
+    "labels",
+    "network_policies",
+    "pod_disruption_budget",
+    "pod_monitor",
+    "pod_template",
+    "service",
+    "service_account",
+    "services",
+    "traffic_weights",
+    "weighted_action",
+]
+
+
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOST_KEY = "kubernetes.io/hostname"
 

@@ -19,6 +19,17 @@ import pulumi_kubernetes as k8s
 from components.cluster.args import ClusterArgs
 from components.kubernetes_rules import pod_security_labels
 
+__all__ = [
+    "DEFAULT_CLASS",
+    "WORKLOAD_NAMESPACE_LABELS",
+    "InCluster",
+    "eks_addon",
+    "namespace",
+    "namespaces",
+    "storage_classes",
+]
+
+
 # Labels every workload namespace gets beyond Pod Security: ALB readiness gates, so a rolling
 # update waits until new pods are healthy in the target group and rollouts drop nothing.
 WORKLOAD_NAMESPACE_LABELS = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}

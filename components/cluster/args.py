@@ -44,6 +44,14 @@ from components.cluster.versions import (
 from components.kubernetes_rules import label_problems
 from components.logs import LOG_RETENTION_DAYS
 
+__all__ = [
+    "ClusterArgs",
+    "NodeGroupSpec",
+    "NodeTaint",
+    "node_group_problems",
+    "validate",
+]
+
 
 @dataclass(frozen=True, kw_only=True)
 class NodeTaint:

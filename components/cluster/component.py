@@ -29,6 +29,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components.arguments import require_valid
 from components.cluster.addons import InCluster, eks_addon, namespaces, storage_classes
 from components.cluster.args import ClusterArgs, validate
 from components.cluster.controllers import controllers
@@ -37,6 +38,13 @@ from components.cluster.policies import ebs_csi_kms_policy
 from components.cluster.rules import LOG_TYPES
 from components.iam import IrsaRole, irsa_role, service_role
 from components.logs import encrypted_log_group
+
+__all__ = [
+    "NODE_POLICIES",
+    "Cluster",
+    "harden_eks_children",
+]
+
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly")
 
@@ -74,9 +82,7 @@ class Cluster(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args)  # before registering anything
-        if problems:
-            raise ValueError(f"Cluster {name}: " + "; ".join(problems))
+        require_valid("Cluster", name, args, lambda: validate(args))  # before registering anything
         super().__init__("platform:cluster:Cluster", name, None, opts)
         self.args = args
         addon_versions = args.resolved_addon_versions()

@@ -35,6 +35,15 @@ from components.cluster.versions import (
 from components.hardening import NOBODY, container_security_context, pod_security_context
 from components.iam import IrsaRole
 
+__all__ = [
+    "CONTROLLER_NAMESPACE",
+    "controllers",
+    "helm_release",
+    "resources",
+    "service_account_values",
+]
+
+
 CONTROLLER_NAMESPACE = "kube-system"
 
 

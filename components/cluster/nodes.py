@@ -12,6 +12,10 @@ import pulumi_aws as aws
 from components.cluster.args import ClusterArgs
 from components.cluster.rules import ami_type
 
+__all__ = [
+    "node_groups",
+]
+
 
 def node_groups(
     parent: pulumi.Resource,

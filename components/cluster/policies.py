@@ -36,7 +36,11 @@ def alb_controller_policy() -> dict:
     return json.loads(text)
 
 
-__all__ = ["alb_controller_policy", "cluster_autoscaler_policy", "ebs_csi_kms_policy"]
+__all__ = [
+    "alb_controller_policy",
+    "cluster_autoscaler_policy",
+    "ebs_csi_kms_policy",
+]
 
 
 def ebs_csi_kms_policy(key_arn: str) -> dict:

@@ -12,6 +12,36 @@ from components.cidr import covers_everything, source_range_problems
 from components.cluster.versions import KUBERNETES_VERSIONS
 from components.kubernetes_rules import label_problems, node_label_problems
 
+__all__ = [
+    "ADDON_VERSION",
+    "CAPACITY_TYPES",
+    "CHART_VERSION",
+    "CONTROLLER_REPLICAS",
+    "DEFAULT_DISK_SIZE_GIB",
+    "DISK_SIZE_GIB",
+    "IMDS_HOP_LIMITS",
+    "LOG_TYPES",
+    "MAX_NODE_GROUP_NAME",
+    "MAX_UNAVAILABLE",
+    "POD_SECURITY_LEVELS",
+    "RESERVED_NAMESPACES",
+    "TAINT_EFFECTS",
+    "admin_role_problems",
+    "ami_type",
+    "architecture_problems",
+    "cidr_problems",
+    "cluster_name_problems",
+    "kubernetes_version_problems",
+    "labels_problems",
+    "namespace_problems",
+    "node_group_name_problems",
+    "public_endpoint_problems",
+    "role_arn_problems",
+    "size_problems",
+    "taint_problems",
+]
+
+
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")

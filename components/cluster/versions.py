@@ -13,7 +13,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = [
+    "ADDON_VERSIONS",
+    "ALB_CONTROLLER",
+    "CHART_IMAGES",
+    "CHART_REPOSITORIES",
+    "CHART_SECURITY_CONTEXT_KEYS",
+    "CHART_VERSIONS",
+    "CLUSTER_AUTOSCALER",
+    "CLUSTER_AUTOSCALER_IMAGE",
+    "CLUSTER_AUTOSCALER_PINS",
+    "KUBERNETES_VERSION",
+    "KUBERNETES_VERSIONS",
+    "METRICS_SERVER",
+    "REQUIRED_ADDONS",
+    "AutoscalerPin",
+    "autoscaler_image",
+]
+
+
 # Pinned to a version in EKS standard support through late 2026 (1.35: until 2027-03-27).
+# A bump needs its ADDON_VERSIONS and CLUSTER_AUTOSCALER_PINS rows first (tests refuse it).
+# renovate: datasource=endoflife-date depName=amazon-eks versioning=loose
 KUBERNETES_VERSION = "1.35"
 
 # EKS managed add-on versions per Kubernetes version (kube-proxy must match the control-plane
@@ -29,24 +50,39 @@ KUBERNETES_VERSION = "1.35"
 # Re-check with `describe-addon-versions` for the target minor before an upgrade (docs/upgrade.md).
 ADDON_VERSIONS: dict[str, dict[str, str]] = {
     "1.33": {
+        # renovate: datasource=aws-eks-addon depName=vpc-cni kubernetesVersion=1.33
         "vpc-cni": "v1.21.1-eksbuild.7",
+        # renovate: datasource=aws-eks-addon depName=kube-proxy kubernetesVersion=1.33
         "kube-proxy": "v1.33.10-eksbuild.2",
+        # renovate: datasource=aws-eks-addon depName=coredns kubernetesVersion=1.33
         "coredns": "v1.13.2-eksbuild.4",
+        # renovate: datasource=aws-eks-addon depName=aws-ebs-csi-driver kubernetesVersion=1.33
         "aws-ebs-csi-driver": "v1.57.1-eksbuild.1",
+        # renovate: datasource=aws-eks-addon depName=eks-pod-identity-agent kubernetesVersion=1.33
         "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
     },
     "1.34": {
+        # renovate: datasource=aws-eks-addon depName=vpc-cni kubernetesVersion=1.34
         "vpc-cni": "v1.21.1-eksbuild.7",
+        # renovate: datasource=aws-eks-addon depName=kube-proxy kubernetesVersion=1.34
         "kube-proxy": "v1.34.6-eksbuild.2",
+        # renovate: datasource=aws-eks-addon depName=coredns kubernetesVersion=1.34
         "coredns": "v1.13.2-eksbuild.4",
+        # renovate: datasource=aws-eks-addon depName=aws-ebs-csi-driver kubernetesVersion=1.34
         "aws-ebs-csi-driver": "v1.57.1-eksbuild.1",
+        # renovate: datasource=aws-eks-addon depName=eks-pod-identity-agent kubernetesVersion=1.34
         "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
     },
     "1.35": {
+        # renovate: datasource=aws-eks-addon depName=vpc-cni kubernetesVersion=1.35
         "vpc-cni": "v1.21.1-eksbuild.7",
+        # renovate: datasource=aws-eks-addon depName=kube-proxy kubernetesVersion=1.35
         "kube-proxy": "v1.35.3-eksbuild.2",
+        # renovate: datasource=aws-eks-addon depName=coredns kubernetesVersion=1.35
         "coredns": "v1.13.2-eksbuild.4",
+        # renovate: datasource=aws-eks-addon depName=aws-ebs-csi-driver kubernetesVersion=1.35
         "aws-ebs-csi-driver": "v1.57.1-eksbuild.1",
+        # renovate: datasource=aws-eks-addon depName=eks-pod-identity-agent kubernetesVersion=1.35
         "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
     },
 }
@@ -76,7 +112,9 @@ class ChartPin:
 
 
 # Chart 1.12.0 runs controller v2.12.0, matching the committed reference IAM policy.
+# renovate: datasource=helm depName=aws-load-balancer-controller registryUrl=https://aws.github.io/eks-charts
 _ALB = ChartPin("1.12.0", "public.ecr.aws/eks/aws-load-balancer-controller:v2.12.0")
+# renovate: datasource=helm depName=metrics-server registryUrl=https://kubernetes-sigs.github.io/metrics-server/
 _METRICS_SERVER = ChartPin("3.13.0", "registry.k8s.io/metrics-server/metrics-server:v0.8.0")
 # The controllers' charts per minor (the autoscaler's are below: its minor must match exactly).
 # One pin serves all three minors because each one's stated support admits them all
@@ -112,9 +150,24 @@ class AutoscalerPin:
 # 1.35.0 but their values.yaml still runs v1.34.2. Each row is the chart's own default image
 # (read from values.yaml at that chart tag), so the pinned pair is one the chart was tested with.
 CLUSTER_AUTOSCALER_PINS = {
-    "1.33": AutoscalerPin(chart="9.51.0", image_tag="v1.33.0"),
-    "1.34": AutoscalerPin(chart="9.53.0", image_tag="v1.34.2"),
-    "1.35": AutoscalerPin(chart="9.59.0", image_tag="v1.35.0"),
+    "1.33": AutoscalerPin(
+        # renovate: datasource=helm depName=cluster-autoscaler registryUrl=https://kubernetes.github.io/autoscaler
+        chart="9.51.0",
+        # renovate: datasource=docker depName=registry.k8s.io/autoscaling/cluster-autoscaler
+        image_tag="v1.33.0",
+    ),
+    "1.34": AutoscalerPin(
+        # renovate: datasource=helm depName=cluster-autoscaler registryUrl=https://kubernetes.github.io/autoscaler
+        chart="9.53.0",
+        # renovate: datasource=docker depName=registry.k8s.io/autoscaling/cluster-autoscaler
+        image_tag="v1.34.2",
+    ),
+    "1.35": AutoscalerPin(
+        # renovate: datasource=helm depName=cluster-autoscaler registryUrl=https://kubernetes.github.io/autoscaler
+        chart="9.59.0",
+        # renovate: datasource=docker depName=registry.k8s.io/autoscaling/cluster-autoscaler
+        image_tag="v1.35.0",
+    ),
 }
 # The chart's default image repository (the pins above set only the tag).
 CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"

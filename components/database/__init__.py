@@ -20,4 +20,8 @@ region.
 from components.database.args import DatabaseArgs, validate
 from components.database.component import Database
 
-__all__ = ["Database", "DatabaseArgs", "validate"]
+__all__ = [
+    "Database",
+    "DatabaseArgs",
+    "validate",
+]

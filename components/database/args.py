@@ -11,10 +11,48 @@ import pulumi
 from components.aws_catalog import instance_type_problems
 from components.data_store import StorePlacement, placement_problems
 
+__all__ = [
+    "ACU_RANGE",
+    "AUTO_PAUSE_SECONDS",
+    "BACKUP_RETENTION_DAYS",
+    "CONSERVATIVE_MAX_CONNECTIONS",
+    "DEFAULT_BACKUP_RETENTION_DAYS",
+    "DEFAULT_ENGINE_VERSION",
+    "DEFAULT_INSTANCE_CLASS",
+    "DEFAULT_MAX_CAPACITY",
+    "DEFAULT_MIN_CAPACITY",
+    "DEFAULT_MONITORING_INTERVAL",
+    "DEFAULT_PERFORMANCE_INSIGHTS_DAYS",
+    "ENGINE",
+    "ENGINE_VERSIONS",
+    "INSTANCE_FAMILIES",
+    "LOG_STATEMENTS",
+    "MAX_READERS",
+    "MODES",
+    "MONITORING_INTERVALS",
+    "SERVERLESS_CLASS",
+    "DatabaseArgs",
+    "backup_retention_problems",
+    "capacity_problems",
+    "default_max_connections",
+    "engine_major",
+    "engine_version_problems",
+    "identifier_problems",
+    "instance_class_problems",
+    "instance_memory_gib",
+    "max_connections",
+    "performance_insights_problems",
+    "proxy_problems",
+    "validate",
+    "writer_max_connections",
+]
+
+
 ENGINE = "aurora-postgresql"
 # Versions tested here: a current minor of each supported major (17.5 scales to 0 ACU). Adding
 # one is a reviewed change: the parameter group family follows the major.
 ENGINE_VERSIONS = ("16.9", "17.5")
+# renovate: datasource=aws-rds engine=aurora-postgresql
 DEFAULT_ENGINE_VERSION = "17.5"
 MODES = ("serverless", "provisioned")
 SERVERLESS_CLASS = "db.serverless"

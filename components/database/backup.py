@@ -11,6 +11,14 @@ import pulumi_aws as aws
 from components.database.args import DatabaseArgs
 from components.iam import service_role
 
+__all__ = [
+    "HOURLY",
+    "HOURLY_RETENTION_DAYS",
+    "Backup",
+    "backup_plan",
+]
+
+
 # Hourly recovery points (and their copies in the replica region) are kept this long: they
 # only bound a region loss's RPO; the daily points keep the long history.
 HOURLY_RETENTION_DAYS = 2

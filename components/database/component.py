@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.arguments import require_valid
 from components.data_store import store_security_group
 from components.database.args import ENGINE, DatabaseArgs, engine_major, validate
 from components.database.backup import Backup, backup_plan
@@ -12,6 +13,10 @@ from components.database.proxy import DatabaseProxy, DatabaseProxyArgs, proxy_na
 from components.iam import service_role
 from components.logs import encrypted_log_group
 from components.snapshots import final_snapshot_identifier
+
+__all__ = [
+    "Database",
+]
 
 
 class Database(pulumi.ComponentResource):
@@ -26,9 +31,9 @@ class Database(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args, name)  # before registering anything
-        if problems:
-            raise ValueError(f"Database {name}: " + "; ".join(problems))
+        require_valid(
+            "Database", name, args, lambda: validate(args, name)
+        )  # before registering anything
         super().__init__("platform:database:Database", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(

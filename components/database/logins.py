@@ -30,13 +30,38 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.arguments import require_valid
 from components.database.tls import rds_bundle_url
 from components.hardening import WRITABLE_TMP, container_security_context, pod_security_context
 from components.iam import irsa_role
 
+__all__ = [
+    "AWS_CLI_IMAGE",
+    "LOGIN_PATTERN",
+    "POSTGRES_IMAGE",
+    "RESERVED_LOGINS",
+    "SCRIPTS_DIR",
+    "SECRETS_DIR",
+    "SERVICE_ACCOUNT",
+    "DatabaseLogins",
+    "DatabaseLoginsArgs",
+    "content_hash",
+    "fetch_script",
+    "job_manifest",
+    "login_for_service",
+    "login_problems",
+    "logins_sql",
+    "master_secret_policy",
+    "run_script",
+    "validate",
+]
+
+
 # Pinned images (tags that exist on ECR Public; pull through NAT). psql's major must be at
 # least the server's (Aurora PostgreSQL 17); Debian's postgres image also has Perl's JSON::PP.
+# renovate: datasource=docker
 POSTGRES_IMAGE = "public.ecr.aws/docker/library/postgres:17.6-bookworm"
+# renovate: datasource=docker
 AWS_CLI_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.32.9"
 SERVICE_ACCOUNT = "db-logins"
 SECRETS_DIR = "/run/db-admin"
@@ -293,9 +318,7 @@ class DatabaseLogins(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DatabaseLoginsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args)
-        if problems:
-            raise ValueError(f"DatabaseLogins {name}: " + "; ".join(problems))
+        require_valid("DatabaseLogins", name, args, lambda: validate(args))
         super().__init__("platform:database:DatabaseLogins", name, None, opts)
         in_cluster = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
 

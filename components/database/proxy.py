@@ -17,9 +17,21 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.arguments import require_valid
 from components.data_store import store_security_group
 from components.iam import service_trust_policy
 from components.logs import encrypted_log_group
+
+__all__ = [
+    "PROXY_NAME",
+    "DatabaseProxy",
+    "DatabaseProxyArgs",
+    "proxy_connect_policy",
+    "proxy_name",
+    "proxy_name_problems",
+    "validate",
+]
+
 
 # 1..63 letters, digits, hyphens; a letter first; no trailing or double hyphen.
 PROXY_NAME = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,61}[a-zA-Z0-9]$")
@@ -118,9 +130,7 @@ class DatabaseProxy(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DatabaseProxyArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args)
-        if problems:
-            raise ValueError(f"DatabaseProxy {name}: " + "; ".join(problems))
+        require_valid("DatabaseProxy", name, args, lambda: validate(args))
         super().__init__("platform:database:DatabaseProxy", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)

@@ -11,6 +11,13 @@ Proxy" in the Aurora user guide.
 
 from __future__ import annotations
 
+__all__ = [
+    "AMAZON_ROOTS_URL",
+    "ca_bundle_url",
+    "rds_bundle_url",
+]
+
+
 # Amazon Trust Services' roots (Amazon Root CA 1-4) in one PEM file; the operating system's
 # trust store has them too (libpq 16+: `sslrootcert=system`).
 AMAZON_ROOTS_URL = "https://www.amazontrust.com/repository/AmazonRootCA1.pem"

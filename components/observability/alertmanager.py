@@ -10,6 +10,15 @@ from __future__ import annotations
 
 from components.observability.args import SlackAlerting
 
+__all__ = [
+    "NULL",
+    "SLACK_SECRET",
+    "SLACK_URL_FILE",
+    "SLACK_URL_KEY",
+    "config",
+]
+
+
 SLACK_SECRET = "alertmanager-slack"
 SLACK_URL_KEY = "webhook-url"
 SLACK_URL_FILE = f"/etc/alertmanager/secrets/{SLACK_SECRET}/{SLACK_URL_KEY}"

@@ -19,6 +19,20 @@ from dataclasses import dataclass
 
 from components.bluegreen.args import METRIC_COLOR_LABEL, METRIC_SERVICE_LABEL
 
+__all__ = [
+    "AURORA_CONNECTIONS_WARNING_SHARE",
+    "ERROR_RATE",
+    "P95_SECONDS",
+    "USAGE_THRESHOLDS",
+    "DataStoreThresholds",
+    "alert_names",
+    "data_store_rules",
+    "resource_rules",
+    "rule_groups",
+    "service_rules",
+]
+
+
 WARNING, CRITICAL = "warning", "critical"
 # The brief: usage above 70 % warns, above 90 % is critical.
 USAGE_THRESHOLDS = ((WARNING, 70), (CRITICAL, 90))

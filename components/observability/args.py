@@ -31,6 +31,35 @@ from components.alb import validate as alb_problems
 from components.kubernetes_rules import label_problems, subdomain_problems
 from components.observability.alerts import DataStoreThresholds
 
+__all__ = [
+    "ELASTICSEARCH_DISK_SHARE",
+    "LEVELS",
+    "MAX_ELASTICSEARCH_NODES_PER_ZONE",
+    "PROMETHEUS_DISK_SHARE",
+    "RETENTION_DAYS",
+    "SHAPES",
+    "STORAGE_GIB",
+    "TRACE_STORES",
+    "UIS",
+    "LevelShape",
+    "Namespaces",
+    "ObservabilityArgs",
+    "Placement",
+    "Resources",
+    "SlackAlerting",
+    "Toleration",
+    "UiExposure",
+    "duration_problems",
+    "duration_seconds",
+    "index_replicas",
+    "retention_days_problems",
+    "slack_channel_problems",
+    "slack_webhook_problems",
+    "storage_problems",
+    "validate",
+]
+
+
 LEVELS = ("basic", "enhanced", "full")
 UIS = ("grafana", "kibana", "jaeger")
 TRACE_STORES = ("memory", "elasticsearch")

@@ -20,6 +20,19 @@ from components.hardening import container_security_context, pod_security_contex
 from components.observability.args import ObservabilityArgs
 from components.observability.pods import scheduling
 
+__all__ = [
+    "DIMENSIONS",
+    "JOBS",
+    "READ_ONLY_ACTIONS",
+    "RELEASE",
+    "SCRAPE_SECONDS",
+    "SERVICE_ACCOUNT",
+    "exporter_config",
+    "iam_policy",
+    "values",
+]
+
+
 RELEASE = "cloudwatch-exporter"
 SERVICE_ACCOUNT = RELEASE
 SCRAPE_SECONDS = 300  # one CloudWatch query round per 5 minutes (GetMetricData is billed)

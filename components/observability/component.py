@@ -31,6 +31,7 @@ import components.observability.network as network
 import components.observability.prometheus as prometheus
 import components.observability.tracing as tracing
 import components.observability.ui as ui
+from components.arguments import require_valid
 from components.iam import irsa_role
 from components.kubernetes_objects import register
 from components.kubernetes_rules import pod_security_labels
@@ -45,6 +46,12 @@ from components.observability.versions import (
     Chart,
 )
 
+__all__ = [
+    "CA_VALIDITY_HOURS",
+    "Observability",
+]
+
+
 CA_VALIDITY_HOURS = 10 * 365 * 24  # the operator-wide CA; ECK rotates the leaf certificates
 
 
@@ -58,9 +65,7 @@ class Observability(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        problems = validate(args)
-        if problems:
-            raise ValueError(f"Observability {name}: " + "; ".join(problems))
+        require_valid("Observability", name, args, lambda: validate(args))
         super().__init__("platform:observability:Observability", name, None, opts)
         self._name, self._args = name, args
         ns = args.namespaces

@@ -12,6 +12,14 @@ from pathlib import Path
 
 from components.observability.prometheus import DASHBOARD_FOLDER_ANNOTATION, DASHBOARD_LABEL
 
+__all__ = [
+    "DIRECTORY",
+    "FOLDER",
+    "config_maps",
+    "dashboards",
+]
+
+
 DIRECTORY = Path(__file__).parent / "dashboards"
 FOLDER = "Platform"
 

@@ -29,6 +29,33 @@ from components.observability.args import ObservabilityArgs, index_replicas
 from components.observability.pods import TOLERATE_EVERYTHING, scheduling
 from components.observability.versions import CURL_IMAGE, ELASTIC_STACK_VERSION
 
+__all__ = [
+    "CA_DIR",
+    "CA_SECRET",
+    "CLUSTER",
+    "ES_PASSWORD_ENV",
+    "FLUENT_BIT_RELEASE",
+    "HTTP_PORT",
+    "KIBANA_PORT",
+    "LIFECYCLE_POLICY",
+    "LOG_INDEX",
+    "PUBLIC_CA_SECRET",
+    "ROLES",
+    "ROLES_SECRET",
+    "USERS",
+    "elasticsearch",
+    "es_host",
+    "es_url",
+    "fluent_bit_values",
+    "kibana",
+    "lifecycle_bodies",
+    "lifecycle_job",
+    "operator_values",
+    "roles_yaml",
+    "user_secret",
+]
+
+
 CLUSTER = "logs"  # the Elasticsearch (and Kibana) resource name
 HTTP_PORT = 9200
 KIBANA_PORT = 5601

@@ -13,6 +13,19 @@ import components.observability.logging as logging
 import components.observability.tracing as tracing
 from components.observability.args import ObservabilityArgs
 
+__all__ = [
+    "COLLECTOR_PODS",
+    "ECK_OPERATOR_PODS",
+    "ES_PODS",
+    "GRAFANA_PODS",
+    "JAEGER_PODS",
+    "KIBANA_PODS",
+    "NAMESPACE_LABEL",
+    "OPERATOR_PODS",
+    "policies",
+]
+
+
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 ES_PODS = {"common.k8s.elastic.co/type": "elasticsearch"}
 KIBANA_PODS = {"common.k8s.elastic.co/type": "kibana"}

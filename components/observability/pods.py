@@ -7,6 +7,16 @@ from __future__ import annotations
 
 from components.observability.args import Placement
 
+__all__ = [
+    "TOLERATE_EVERYTHING",
+    "ZONE_KEY",
+    "node_selector",
+    "scheduling",
+    "tolerations",
+    "zone_spread",
+]
+
+
 ZONE_KEY = "topology.kubernetes.io/zone"
 _EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE":
             "PreferNoSchedule"}  # fmt: skip

@@ -30,6 +30,27 @@ from components.observability.args import ObservabilityArgs
 from components.observability.pods import TOLERATE_EVERYTHING, ZONE_KEY, scheduling, zone_spread
 from components.observability.versions import KUBE_PROMETHEUS_STACK
 
+__all__ = [
+    "ALERTMANAGER_SERVICE",
+    "ALERTMANAGER_STORAGE_GIB",
+    "DASHBOARD_FOLDER_ANNOTATION",
+    "DASHBOARD_LABEL",
+    "DATASOURCE_UID",
+    "GRAFANA_ADMIN_SECRET",
+    "GRAFANA_PORT",
+    "GRAFANA_SERVICE",
+    "PROMETHEUS_PORT",
+    "PROMETHEUS_SERVICE",
+    "RELEASE",
+    "SCRAPE_INTERVAL",
+    "alertmanager_values",
+    "grafana_values",
+    "prometheus_url",
+    "prometheus_values",
+    "values",
+]
+
+
 RELEASE = KUBE_PROMETHEUS_STACK.name  # also the chart's fullname prefix
 PROMETHEUS_SERVICE = f"{RELEASE}-prometheus"
 PROMETHEUS_PORT = 9090

@@ -26,6 +26,21 @@ from components.observability.versions import (
     OTEL_COLLECTOR_IMAGE,
 )
 
+__all__ = [
+    "ALL_INTERFACES",
+    "COLLECTOR_RELEASE",
+    "ES_CA_DIR",
+    "JAEGER_RELEASE",
+    "JAEGER_UID",
+    "JAEGER_UI_PORT",
+    "TRACE_INDEX_PREFIX",
+    "collector_endpoint",
+    "collector_values",
+    "jaeger_config",
+    "jaeger_values",
+]
+
+
 JAEGER_RELEASE = JAEGER.name  # the chart's fullname is the release name when it says jaeger
 JAEGER_UI_PORT = 16686
 COLLECTOR_RELEASE = OTEL_COLLECTOR.name

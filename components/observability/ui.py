@@ -14,6 +14,12 @@ import components.observability.tracing as tracing
 from components.alb import ALB, group_annotations
 from components.observability.args import ObservabilityArgs
 
+__all__ = [
+    "UI_ORDER",
+    "ingresses",
+]
+
+
 UI_ORDER = 500  # host rules, after the services' (100), before any catch-all (1000)
 
 

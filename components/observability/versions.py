@@ -13,6 +13,21 @@ from dataclasses import dataclass
 
 from components.cluster.versions import KUBERNETES_VERSIONS, supports
 
+__all__ = [
+    "CHARTS",
+    "CLOUDWATCH_EXPORTER",
+    "CURL_IMAGE",
+    "ECK_OPERATOR",
+    "ELASTIC_STACK_VERSION",
+    "FLUENT_BIT",
+    "JAEGER",
+    "KUBE_PROMETHEUS_STACK",
+    "OTEL_COLLECTOR",
+    "OTEL_COLLECTOR_COMMAND",
+    "OTEL_COLLECTOR_IMAGE",
+    "Chart",
+]
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -34,6 +49,7 @@ class Chart:
 # 12.11.1 (with the dashboard sidecar); the webhook certificate Jobs run kube-webhook-certgen.
 KUBE_PROMETHEUS_STACK = Chart(
     "kube-prometheus-stack",
+    # renovate: datasource=helm depName=kube-prometheus-stack registryUrl=https://prometheus-community.github.io/helm-charts
     "88.5.3",
     "https://prometheus-community.github.io/helm-charts",
     images=(
@@ -53,6 +69,7 @@ KUBE_PROMETHEUS_STACK = Chart(
 # uninstall).
 ECK_OPERATOR = Chart(
     "eck-operator",
+    # renovate: datasource=helm depName=eck-operator registryUrl=https://helm.elastic.co
     "3.5.0",
     "https://helm.elastic.co",
     images=("docker.elastic.co/eck/eck-operator:3.5.0",),
@@ -60,6 +77,7 @@ ECK_OPERATOR = Chart(
 )
 FLUENT_BIT = Chart(
     "fluent-bit",
+    # renovate: datasource=helm depName=fluent-bit registryUrl=https://fluent.github.io/helm-charts
     "0.58.1",
     "https://fluent.github.io/helm-charts",
     images=("cr.fluentbit.io/fluent/fluent-bit:5.1.1",),
@@ -68,6 +86,7 @@ FLUENT_BIT = Chart(
 # traces go to Elasticsearch.
 JAEGER = Chart(
     "jaeger",
+    # renovate: datasource=helm depName=jaeger registryUrl=https://jaegertracing.github.io/helm-charts
     "4.11.1",
     "https://jaegertracing.github.io/helm-charts",
     images=("jaegertracing/jaeger:2.19.0", "jaegertracing/jaeger-es-index-cleaner:2.19.0"),
@@ -79,10 +98,12 @@ OTEL_COLLECTOR_IMAGE = {
     "repository": (
         "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s"
     ),
+    # renovate: datasource=docker depName=ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s  # noqa: E501
     "tag": "0.158.0",
 }
 OTEL_COLLECTOR = Chart(
     "opentelemetry-collector",
+    # renovate: datasource=helm depName=opentelemetry-collector registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
     "0.170.0",
     "https://open-telemetry.github.io/opentelemetry-helm-charts",
     images=(f"{OTEL_COLLECTOR_IMAGE['repository']}:{OTEL_COLLECTOR_IMAGE['tag']}",),
@@ -90,6 +111,7 @@ OTEL_COLLECTOR = Chart(
 )
 CLOUDWATCH_EXPORTER = Chart(
     "prometheus-yet-another-cloudwatch-exporter",
+    # renovate: datasource=helm depName=prometheus-yet-another-cloudwatch-exporter registryUrl=https://prometheus-community.github.io/helm-charts
     "0.47.0",
     "https://prometheus-community.github.io/helm-charts",
     images=("quay.io/prometheuscommunity/yet-another-cloudwatch-exporter:v0.67.0",),
@@ -157,7 +179,9 @@ def table_gaps(minors: tuple[str, ...] = KUBERNETES_VERSIONS) -> list[str]:
 
 # Elasticsearch and Kibana run as ECK custom resources; ECK 3.5.0's own eck-stack chart
 # defaults to 9.5.0. Both must match (Kibana never newer than Elasticsearch).
+# renovate: datasource=docker depName=docker.elastic.co/elasticsearch/elasticsearch
 ELASTIC_STACK_VERSION = "9.5.0"
 OTEL_COLLECTOR_COMMAND = "otelcol-k8s"
 # The ILM bootstrap Job talks to Elasticsearch with curl (non-root image, uid 100).
+# renovate: datasource=docker
 CURL_IMAGE = "docker.io/curlimages/curl:8.17.0"

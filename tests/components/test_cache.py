@@ -171,8 +171,8 @@ def test_outputs_carry_no_secret_and_never_the_token(prod):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"multi_az": True, "num_cache_clusters": 1}, "multiAz needs"),
-        ({"num_cache_clusters": 7}, "numCacheClusters 7"),
+        ({"multi_az": True, "num_cache_clusters": 1}, "multi_az needs"),
+        ({"num_cache_clusters": 7}, "num_cache_clusters 7"),
         ({"node_type": "cache.t4g.smal"}, "did you mean cache.t4g.small"),
         ({"engine_version": "9.9"}, "not a known valkey version"),
         ({"engine": "memcached"}, "engine 'memcached'"),

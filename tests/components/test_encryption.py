@@ -66,7 +66,7 @@ def test_unknown_domain_is_rejected():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"deletion_window_days": 3}, "deletionWindowDays 3: allowed 7..30"),
+        ({"deletion_window_days": 3}, "deletion_window_days 3: allowed 7..30"),
         ({"alias_prefix": "aws-platform"}, "alias_prefix"),
     ],
 )

@@ -122,11 +122,11 @@ def test_cluster_tag_marks_public_and_private_subnets_when_a_cluster_is_named():
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"nat_gateways": "None"}, "natGateways 'None': one of single, perAz, none"),
-        ({"nat_gateways": "per_az"}, "natGateways 'per_az': one of single, perAz, none"),
-        ({"az_count": 1}, "azCount 1: allowed 2..6"),
+        ({"nat_gateways": "None"}, "nat_gateways 'None': one of single, perAz, none"),
+        ({"nat_gateways": "per_az"}, "nat_gateways 'per_az': one of single, perAz, none"),
+        ({"az_count": 1}, "az_count 1: allowed 2..6"),
         ({"cidr": "10.0.0.0/8"}, "cidr:"),
-        ({"flow_log_retention_days": 45}, "flowLogRetentionDays 45"),
+        ({"flow_log_retention_days": 45}, "flow_log_retention_days 45"),
     ],
 )
 def test_invalid_args_fail_before_anything_is_registered(changes, message):

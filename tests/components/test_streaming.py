@@ -200,12 +200,12 @@ def test_mutual_tls_only_when_a_ca_is_configured():
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"broker_count": 4}, "brokerCount 4 is not a multiple of the 3 zones"),
-        ({"broker_count": 2}, "brokerCount 2 is not a multiple"),
+        ({"broker_count": 4}, "broker_count 4 is not a multiple of the 3 zones"),
+        ({"broker_count": 2}, "broker_count 2 is not a multiple"),
         ({"subnet_ids": SUBNETS[:1], "broker_count": 1}, "MSK needs 2 or 3"),
         ({"max_volume_size_gib": 50}, "volume sizes"),
-        ({"storage_target_utilization": 90}, "storageTargetUtilization 90"),
-        ({"enhanced_monitoring": "VERBOSE"}, "enhancedMonitoring"),
+        ({"storage_target_utilization": 90}, "storage_target_utilization 90"),
+        ({"enhanced_monitoring": "VERBOSE"}, "enhanced_monitoring"),
         ({"instance_type": "kafka.m7g.larg"}, "did you mean kafka.m7g.large"),
         ({"kafka_version": "2.8.1"}, "unknown Kafka version"),
     ],
