@@ -10,6 +10,7 @@ ConfigMap), no Kafka ACLs (the NetworkPolicies admit the application namespaces 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,29 @@ from components.kubernetes_objects import register
 from components.kubernetes_rules import label_problems, pod_security_labels, subdomain_problems
 from components.local_stores import manifests as m
 from components.topics import TopicSpec
+
+
+STORAGE_GIB = (1, 1024)  # a laptop's disk
+# A kubeconfig context name: any text without whitespace (kubectl's own rule is looser, but a
+# name with spaces is a pasted command, not a context).
+_CONTEXT = re.compile(r"\S{1,253}")
+
+
+def context_problems(value: object) -> list[str]:
+    """Why `value` is not a kubeconfig context name."""
+    if isinstance(value, str) and _CONTEXT.fullmatch(value):
+        return []
+    return [
+        f"{value!r}: a kubeconfig context name (`kubectl config get-contexts`), e.g. "
+        "kind-platform or minikube"
+    ]
+
+
+def storage_problems(value: object) -> list[str]:
+    low, high = STORAGE_GIB
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+        return []
+    return [f"{value!r}: GiB as a whole number {low}..{high}"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,9 +79,7 @@ def validate(args: LocalDataStoresArgs) -> list[str]:
     problems = [f"namespace {p}" for p in label_problems(args.namespace)]
     problems += [f"storage_class {p}" for p in subdomain_problems(args.storage_class)]
     for key in ("database_storage_gib", "kafka_storage_gib"):
-        value = getattr(args, key)
-        if not (isinstance(value, int) and 1 <= value <= 1024):
-            problems.append(f"{key} {value!r}: GiB as a whole number 1..1024")
+        problems += [f"{key} {p}" for p in storage_problems(getattr(args, key))]
     if args.namespace in args.client_namespaces:
         problems.append(
             f"namespace {args.namespace!r}: the stand-ins need their own namespace, not a client's"

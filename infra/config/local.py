@@ -9,7 +9,6 @@ and `services` sections as the cloud stacks, checked by the same rules.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -18,6 +17,11 @@ from components.cidr import source_range_problems
 from components.cluster import rules as cluster_rules
 from components.cluster.args import ClusterArgs
 from components.kubernetes_rules import subdomain_problems
+from components.local_stores.component import (
+    LocalDataStoresArgs,
+    context_problems,
+    storage_problems,
+)
 from infra import naming
 from infra.config.fields import ConfigModel, SecretSetting, TagValue, component_default, rule
 from infra.config.observability import ObservabilitySettings
@@ -29,6 +33,8 @@ from infra.config.services import (
     service_problems,
 )
 
+# Where the data stand-ins run (the component's own default).
+STORES_NAMESPACE = component_default(LocalDataStoresArgs, "namespace")
 # The sections only the cloud stacks have, and what stands in for each locally.
 CLOUD_ONLY = {
     "network": "there is no VPC: the laptop cluster's own network (platform:local.nodeCidrs)",
@@ -43,16 +49,6 @@ CLOUD_ONLY = {
 }
 # Topics are checked as dev's MSK would take them: a local stack runs what dev will run.
 _TOPIC_BROKERS = PROFILES["dev"]["streaming"]["brokerCount"]
-_CONTEXT = re.compile(r"\S{1,253}")
-
-
-def context_problems(value: str) -> list[str]:
-    if _CONTEXT.fullmatch(value):
-        return []
-    return [
-        f"{value!r}: a kubeconfig context name (`kubectl config get-contexts`), e.g. "
-        "kind-platform or minikube"
-    ]
 
 
 class LocalClusterSettings(ConfigModel):
@@ -92,15 +88,14 @@ class LocalClusterSettings(ConfigModel):
         return self.kubernetes_version
 
 
-STORES_NAMESPACE = "data"
 
 
 class LocalStoresSettings(ConfigModel):
     """`platform:stores`: the in-cluster stand-ins for Aurora, ElastiCache and MSK."""
 
     database_name: Annotated[str, rule(subdomain_problems)]
-    database_storage_gib: int = Field(ge=1, le=1024)
-    kafka_storage_gib: int = Field(ge=1, le=1024)
+    database_storage_gib: Annotated[int, rule(storage_problems)]
+    kafka_storage_gib: Annotated[int, rule(storage_problems)]
 
 
 class LocalSettings(ConfigModel):
