@@ -38,7 +38,6 @@ from tests import admission, chart_cache
 from tests import helm_render as hr
 from tests.conftest import planned
 
-
 # The local stack installs the same observability charts on a laptop cluster.
 STACKS = (*ENVIRONMENTS, LOCAL_ENVIRONMENT)
 

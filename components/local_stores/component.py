@@ -23,7 +23,6 @@ from components.kubernetes_rules import label_problems, pod_security_labels, sub
 from components.local_stores import manifests as m
 from components.topics import TopicSpec
 
-
 STORAGE_GIB = (1, 1024)  # a laptop's disk
 # A kubeconfig context name: any text without whitespace (kubectl's own rule is looser, but a
 # name with spaces is a pasted command, not a context).

@@ -88,8 +88,6 @@ class LocalClusterSettings(ConfigModel):
         return self.kubernetes_version
 
 
-
-
 class LocalStoresSettings(ConfigModel):
     """`platform:stores`: the in-cluster stand-ins for Aurora, ElastiCache and MSK."""
 
