@@ -370,3 +370,27 @@ def test_every_values_key_of_the_local_releases_exists_in_its_chart():
         for r in releases
     }
     assert {chart: keys for chart, keys in problems.items() if keys} == {}
+
+
+def test_destroy_takes_the_stand_ins_volumes_with_it():
+    recording = planned(LOCAL)[1]
+    for name in ("postgres", "kafka"):
+        (sts,) = _kind(recording, "StatefulSet", name)
+        assert sts["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"] == "Delete"
+
+
+def test_docs_local_explains_every_configmap_key_and_the_readme_links_it():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "docs" / "local.md").read_text()
+    (config_map,) = _kind(planned(LOCAL)[1], "ConfigMap", "api-platform")
+    table = [line for line in text.splitlines() if line.startswith("| `")]
+    named = {k.strip("` ") for line in table for k in line.split("|")[1].split(",")}
+    assert {k for k in config_map["data"] if not k.startswith("OTEL_")} <= named
+    for phrase in ("kind create cluster", "pulumi login --local", "port-forward svc/kube-prom",
+                   "python -m infra.release promote --stack local", "cannot test"):  # fmt: skip
+        assert phrase in text
+    readme = (root / "README.md").read_text()
+    assert "[docs/local.md](docs/local.md)" in readme
+    assert "| | dev | uat | prod | local (a laptop cluster) |" in readme

@@ -75,6 +75,12 @@ def _stateful_set(
         "template": {"metadata": {"labels": _labels(name)}, "spec": pod_spec},
     }
     if storage_gib is not None:
+        # A laptop stack is disposable: `pulumi destroy` takes the volumes with it (by
+        # default a StatefulSet's claims outlive it and a re-created stack finds old data).
+        spec["persistentVolumeClaimRetentionPolicy"] = {
+            "whenDeleted": "Delete",
+            "whenScaled": "Retain",
+        }
         spec["volumeClaimTemplates"] = [
             {
                 "metadata": {"name": "data"},
