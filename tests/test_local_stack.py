@@ -212,7 +212,10 @@ def test_each_service_gets_its_login_and_topics_from_jobs():
     ]
     (container,) = logins["spec"]["template"]["spec"]["containers"]
     script = container["command"][2]
-    assert 'CREATE SCHEMA IF NOT EXISTS "api" AUTHORIZATION "api"' in script
+    assert 'CREATE SCHEMA IF NOT EXISTS "api";' in script
+    assert 'GRANT USAGE, CREATE ON SCHEMA "api" TO "api";' in script
+    assert "ALTER ROLE \"api\" PASSWORD :'pw_api';" in script
+    assert '-v pw_api="$PW_API"' in script
     assert {"name": "PW_API", "valueFrom": {"secretKeyRef": {"name": "database-logins",
             "key": "api"}}} in container["env"]  # fmt: skip
     (topics,) = [j for j in _kind(recording, "Job") if j["metadata"]["name"].startswith("kafka-")]

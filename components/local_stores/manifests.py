@@ -14,7 +14,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from components.database.logins import content_hash
+from components.database.logins import content_hash, login_problems
 from components.hardening import WRITABLE_TMP, container_security_context, pod_security_context
 from components.local_stores.versions import KAFKA, POSTGRES, VALKEY, StandIn
 from components.topics import TopicSpec
@@ -241,17 +241,25 @@ def kafka_config_map(namespace: str) -> dict:
     }
 
 
-def logins_sql(logins: Sequence[str]) -> str:
-    """Idempotent: each login (a password, from the Secret) owning its schema of the same name,
-    as DatabaseLogins makes them on Aurora (there with `rds_iam` instead of a password)."""
+def logins_sql(database: str, logins: Sequence[str]) -> str:
+    """Idempotent: each login owning nothing but its tables in its schema of the same name,
+    with the grants DatabaseLogins gives on Aurora (components/database/logins.py), and a
+    password (from the Secret, as a psql variable) where Aurora has `rds_iam`."""
+    for name in (database, *logins):
+        if problems := login_problems(name):
+            raise ValueError(problems[0])
     lines = ["\\set ON_ERROR_STOP on"]
-    for login in logins:
+    for login in sorted(set(logins)):
+        ident = f'"{login}"'
         lines += [
-            f"SELECT format('CREATE ROLE %I LOGIN', '{login}') WHERE NOT EXISTS "
-            f"(SELECT FROM pg_roles WHERE rolname = '{login}') \\gexec",
-            f"ALTER ROLE \"{login}\" PASSWORD :'pw_{login}';",
-            f'CREATE SCHEMA IF NOT EXISTS "{login}" AUTHORIZATION "{login}";',
-            f'REVOKE ALL ON SCHEMA "{login}" FROM PUBLIC;',
+            # `login` passed login_problems (lowercase identifier): nothing to inject.
+            f"SELECT 'CREATE ROLE {ident} LOGIN' WHERE NOT EXISTS "  # nosec B608
+            f"(SELECT FROM pg_catalog.pg_roles WHERE rolname = '{login}') \\gexec",
+            f"ALTER ROLE {ident} PASSWORD :'pw_{login}';",
+            f'GRANT CONNECT, TEMPORARY ON DATABASE "{database}" TO {ident};',
+            f"CREATE SCHEMA IF NOT EXISTS {ident};",
+            f"GRANT USAGE, CREATE ON SCHEMA {ident} TO {ident};",
+            f"ALTER ROLE {ident} SET search_path TO {ident};",
         ]
     return "\n".join(lines) + "\n"
 
@@ -275,7 +283,7 @@ def _job(name: str, namespace: str, stand_in: StandIn, container: dict) -> dict:
 
 def logins_job(namespace: str, database: str, logins: Sequence[str]) -> dict:
     """Creates each service's login; its name changes with the logins (a re-run)."""
-    sql = logins_sql(logins)
+    sql = logins_sql(database, logins)
     variables = " ".join(f'-v pw_{login}="$PW_{login.upper()}"' for login in logins)
     server = f"-h {host('postgres', namespace)} -U postgres -d {database}"
     script = f"exec psql {server} {variables} <<'SQL'\n{sql}SQL\n"

@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from components.cidr import source_range_problems
 from components.cluster import rules as cluster_rules
 from components.cluster.args import ClusterArgs
+from components.database.logins import login_problems
 from components.kubernetes_rules import subdomain_problems
 from components.local_stores.component import (
     LocalDataStoresArgs,
@@ -91,7 +92,7 @@ class LocalClusterSettings(ConfigModel):
 class LocalStoresSettings(ConfigModel):
     """`platform:stores`: the in-cluster stand-ins for Aurora, ElastiCache and MSK."""
 
-    database_name: Annotated[str, rule(subdomain_problems)]
+    database_name: Annotated[str, rule(login_problems)]
     database_storage_gib: Annotated[int, rule(storage_problems)]
     kafka_storage_gib: Annotated[int, rule(storage_problems)]
 
