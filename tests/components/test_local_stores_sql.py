@@ -44,8 +44,19 @@ def server():
 
     def admin(sql: str) -> None:
         _as_postgres(
-            [str(binaries / "psql"), "-h", str(root), "-p", str(port), "-U", "postgres",
-             "-v", "ON_ERROR_STOP=1", "-c", sql]  # fmt: skip
+            [
+                str(binaries / "psql"),
+                "-h",
+                str(root),
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ]
         )
 
     admin(f"ALTER ROLE postgres PASSWORD '{ADMIN_PASSWORD}'")
@@ -69,8 +80,21 @@ def _run_job(port: int) -> subprocess.CompletedProcess:
 
 def _as_api(port: int, sql: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "api", "-d", "app",
-         "-v", "ON_ERROR_STOP=1", "-Atc", sql],  # fmt: skip
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            "api",
+            "-d",
+            "app",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-Atc",
+            sql,
+        ],
         env={"PATH": os.environ["PATH"], "PGPASSWORD": API_PASSWORD},
         capture_output=True,
         text=True,
