@@ -397,3 +397,17 @@ def test_docs_local_explains_every_configmap_key_and_the_readme_links_it():
     readme = (root / "README.md").read_text()
     assert "[docs/local.md](docs/local.md)" in readme
     assert "| | dev | uat | prod | local (a laptop cluster) |" in readme
+
+
+@pytest.mark.parametrize(("stack", "profile"), [("local", "dev"), ("local-alice", "prod")])
+def test_a_local_named_stack_never_takes_a_cloud_profile(stack, profile):
+    from tests.helpers import minimum
+
+    config = {**minimum(profile), "platform:profile": profile}
+    with pytest.raises(SettingsError) as caught:
+        load_settings(stack, config)
+    assert caught.value.errors == [
+        f"platform:profile: {profile!r} on stack {stack!r}: a stack named like the local "
+        "environment takes the local profile (no AWS); remove platform:profile (or set local), "
+        "or give the cloud stack a name that does not start with 'local'"
+    ]

@@ -124,11 +124,19 @@ def protected_name_problems(stack: str, environment: str) -> list[str]:
 
 
 def local_name_problems(stack: str, environment: str) -> list[str]:
-    """The other direction of the same idea: a stack named like a cloud environment (`dev`,
+    """The same idea for the local profile: a stack named like a cloud environment (`dev`,
     `uat-eu`, `prod`) deploys to AWS, so it can never take the local profile — one line must
     not turn a cloud stack's `pulumi up` into one against whatever cluster a laptop points at
-    (and take its floors away)."""
+    (and take its floors away) — and a stack named like `local` never takes a cloud one."""
     if environment != LOCAL_ENVIRONMENT:
+        # And back: `pulumi up --stack local` never creates AWS resources someone pays for.
+        if stack == LOCAL_ENVIRONMENT or stack.startswith(f"{LOCAL_ENVIRONMENT}-"):
+            return [
+                f"{NAMESPACE}:profile: {environment!r} on stack {stack!r}: a stack named like "
+                f"the local environment takes the local profile (no AWS); remove "
+                f"{NAMESPACE}:profile (or set {LOCAL_ENVIRONMENT}), or give the cloud stack a "
+                f"name that does not start with {LOCAL_ENVIRONMENT!r}"
+            ]
         return []
     named = [e for e in ENVIRONMENTS if stack == e or stack.startswith(f"{e}-")]
     if not named:
