@@ -29,6 +29,7 @@ from components.local_stores.manifests import POSTGRES_PORT, VALKEY_PORT
 from components.observability import DataStoreThresholds, Observability, ObservabilityArgs
 from components.topics import TopicSpec
 from infra.config import LocalSettings
+from infra.config.services import ServiceSettings
 from infra.wiring.observability import secret
 
 PROVIDER = "local"
@@ -121,7 +122,15 @@ def _observability(settings: LocalSettings, provider: k8s.Provider) -> Observabi
     )
 
 
-def _service(settings, entry, provider, namespaces, stores, observability) -> BlueGreenService:
+def _service(
+    settings: LocalSettings,
+    entry: ServiceSettings,
+    provider: k8s.Provider,
+    namespaces: dict[str, k8s.core.v1.Namespace],
+    stores: LocalDataStores,
+    observability: Observability,
+) -> BlueGreenService:
+    """One service: its ConfigMap and password Secret, then its blue-green objects."""
     login = login_for_service(entry.name)
     config_map = f"{entry.name}-platform"
     in_namespace = pulumi.ResourceOptions(
