@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pulumi
 
-from infra.config import Settings
+from infra.config import LocalSettings, Settings
 from infra.wiring import foundation
+from infra.wiring import local as local_stack
 from infra.wiring.cluster import cluster as build_cluster
 from infra.wiring.data_stores import data_stores, recovery_site
 from infra.wiring.exports import Platform, export
@@ -18,8 +19,11 @@ from infra.wiring.observability import observability as build_observability
 from infra.wiring.services import ServiceFoundations, services
 
 
-def build(settings: Settings) -> Platform:
+def build(settings: Settings | LocalSettings) -> Platform | local_stack.LocalPlatform:
     """Register every resource of the platform for `settings` and export its outputs."""
+    if isinstance(settings, LocalSettings):
+        # The laptop cluster: the in-cluster layer and its stand-ins, no AWS (wiring/local.py).
+        return local_stack.build(settings)
     regions = foundation.regions(settings)
     network = foundation.network(settings, regions)
     buckets = foundation.buckets(settings, regions)

@@ -17,7 +17,7 @@ from infra.config.schema import SCHEMA_PATH, rendered
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = [str(Path(sys.executable).parent / "check-jsonschema"), "--schemafile", str(SCHEMA_PATH)]
 MODELINE = "# yaml-language-server: $schema=./infra/config/stack.schema.json"
-STACKS = ("dev", "uat", "prod")
+STACKS = ("dev", "uat", "prod", "local")
 
 
 def _check(*files: Path) -> subprocess.CompletedProcess:

@@ -1,7 +1,7 @@
 """The in-cluster layer, proven by Helm itself: every release of every stack, rendered by
 Helm's own engine with the values the program passes, is what the cluster would accept.
 
-For each Helm release in the dev, uat and prod recordings (tests/helm_render.py):
+For each Helm release in the dev, uat, prod and local recordings (tests/helm_render.py):
 * the chart renders (no template error, no `required`/`fail` firing) and its kubeVersion
   allows the cluster;
 * every object it would apply validates against the cluster minor's schema, or a custom
@@ -33,10 +33,13 @@ import pytest
 
 from components.cluster import versions as cluster_versions
 from components.observability import versions as observability_versions
-from infra.config import ENVIRONMENTS
+from infra.config import ENVIRONMENTS, LOCAL_ENVIRONMENT, LocalSettings
 from tests import admission, chart_cache
 from tests import helm_render as hr
 from tests.conftest import planned
+
+# The local stack installs the same observability charts on a laptop cluster.
+STACKS = (*ENVIRONMENTS, LOCAL_ENVIRONMENT)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class StackRender:
     kubernetes_version: str
     levels: dict[str, str]
     releases: tuple[hr.Release, ...]
+    cloud: bool = True
 
     def objects(self, release: hr.Release) -> tuple[hr.Rendered, ...]:
         return hr.render(release)
@@ -55,9 +59,13 @@ class StackRender:
 @functools.cache
 def stack(env: str) -> StackRender:
     settings, recording = planned(env)
-    version = settings.cluster.version
+    local = isinstance(settings, LocalSettings)
+    version = settings.local.version if local else settings.cluster.version
     return StackRender(
-        version, admission.enforced_levels(recording), tuple(hr.releases(recording, version))
+        version,
+        admission.enforced_levels(recording),
+        tuple(hr.releases(recording, version)),
+        cloud=not local,
     )
 
 
@@ -68,7 +76,7 @@ class ChartCacheWarning(UserWarning):
 @pytest.fixture(scope="module")
 def charts():
     """Every pinned chart the stacks install is in the cache (else skip, or fail)."""
-    _require(hr.missing_charts(r for env in ENVIRONMENTS for r in stack(env).releases))
+    _require(hr.missing_charts(r for env in STACKS for r in stack(env).releases))
 
 
 def _require(missing: list[str]) -> None:
@@ -89,9 +97,9 @@ def every_pinned_chart(charts):
     )
 
 
-@pytest.fixture
-def rendered(charts, env) -> StackRender:
-    return stack(env)
+@pytest.fixture(params=STACKS)
+def rendered(charts, request) -> StackRender:
+    return stack(request.param)
 
 
 # -- it renders -------------------------------------------------------------------------------
@@ -157,6 +165,9 @@ def test_every_pod_is_admitted_by_its_namespaces_pod_security_level(rendered):
 def test_the_cluster_controllers_meet_restricted_as_their_values_intend(rendered):
     """kube-system enforces nothing, but components/cluster/controllers.py hardens every
     controller to `restricted`: the rendered pods must really be."""
+    if not rendered.cloud:
+        assert not [r for r in rendered.releases if r.resource.startswith("cluster-")]
+        return  # a laptop cluster brings its own controllers
     pods = [
         (r, o)
         for r, o in rendered.everything()

@@ -110,7 +110,8 @@ class BlueGreenServiceArgs:
             also used as the pod label `version`, so at most 63 characters.
         alb_source_cidrs: CIDRs of the subnets the ALB lives in (public subnets for
             internet-facing, private for internal); with target-type ip the ALB connects to
-            pod IPs from these addresses, so the NetworkPolicy admits them on `port`.
+            pod IPs from these addresses, so the NetworkPolicy admits them on `port`. Empty
+            only with `ingress=False` (no ALB).
         api_server_cidrs: CIDRs the Kubernetes API server's ENIs live in (the cluster's
             subnets). Requests through the API server's service proxy (`kubectl proxy`, the
             release tool's smoke test of the idle colour) reach the pods from there, so the
@@ -133,6 +134,8 @@ class BlueGreenServiceArgs:
             check.
         resources: container requests and limits.
         env_config_map: name of a ConfigMap (the platform ConfigMap) loaded with `envFrom`.
+        env_secret: name of a Secret also loaded with `envFrom` (the local stack's passwords,
+            where AWS uses IAM); None loads none.
         irsa_role_arn: IAM role for the service account (IRSA). When set, the ServiceAccount
             carries `eks.amazonaws.com/role-arn` and EKS's pod identity webhook projects the
             web-identity token; the Kubernetes API token is never mounted either way.
@@ -143,6 +146,9 @@ class BlueGreenServiceArgs:
         alb: the shared ALB (IngressGroup) this service joins, with the settings every member
             of the group shares (scheme, access logs, TLS policy, inbound CIDRs, WAF); None
             gives the service an internal ALB of its own (a group named after it).
+        ingress: create the ALB Ingress. False where no AWS Load Balancer Controller runs
+            (the local stack): nothing would reconcile it, and `pulumi up` would wait for its
+            load balancer; the stable and preview Services are reached with port-forward.
         alb_order: the rule order of this service inside its ALB (lower first); None puts a
             service with host rules at 100 and one without (the catch-all) last.
         prometheus_pod_monitor: create a PodMonitor (needs the Prometheus Operator CRDs) that
@@ -185,11 +191,13 @@ class BlueGreenServiceArgs:
     health_path: str = "/healthz"
     resources: ContainerResources = field(default_factory=ContainerResources)
     env_config_map: str | None = None
+    env_secret: str | None = None
     irsa_role_arn: pulumi.Input[str] | None = None
     certificate_arn: pulumi.Input[str] | None = None
     hostnames: Sequence[str] = ()
     alb: AlbGroup | None = None
     alb_order: int | None = None
+    ingress: bool = True
     prometheus_pod_monitor: bool = False
     autoscaling: bool = False
     hpa_max_replicas: int = HPA_MAX_REPLICAS
@@ -355,6 +363,8 @@ def validate(args: BlueGreenServiceArgs) -> list[str]:
         apply(f"resources.{kind}_limit", limit, resource_problems(kind, request, limit))
     if args.env_config_map is not None:
         apply("env_config_map", args.env_config_map, subdomain_problems(args.env_config_map))
+    if args.env_secret is not None:
+        apply("env_secret", args.env_secret, subdomain_problems(args.env_secret))
     if isinstance(args.irsa_role_arn, str):
         check(
             bool(_ROLE_ARN.fullmatch(args.irsa_role_arn)),
@@ -369,10 +379,11 @@ def validate(args: BlueGreenServiceArgs) -> list[str]:
     for host in args.hostnames:
         apply("hostnames", host, hostname_problems(host))
     check(
-        bool(args.alb_source_cidrs) and not isinstance(args.alb_source_cidrs, str),
+        (bool(args.alb_source_cidrs) or not args.ingress)
+        and not isinstance(args.alb_source_cidrs, str),
         "alb_source_cidrs",
         args.alb_source_cidrs,
-        "a non-empty list of the ALB subnets' CIDRs",
+        "a non-empty list of the ALB subnets' CIDRs (empty only without an Ingress)",
     )
     for cidr in args.alb_source_cidrs:
         check(is_cidr(cidr), "alb_source_cidrs", cidr, "CIDR blocks such as '10.0.0.0/20'")

@@ -55,12 +55,17 @@ class BlueGreenService(pulumi.ComponentResource):
 
         stable = self.resources["service-stable"]
         preview = self.resources["service-preview"]
-        ingress = self.resources["ingress"]
+        ingress = self.resources.get("ingress")
         self.stable_service_name: pulumi.Output[str] = stable.metadata.apply(lambda m: m.name)
         self.preview_service_name: pulumi.Output[str] = preview.metadata.apply(lambda m: m.name)
-        self.ingress_name: pulumi.Output[str] = ingress.metadata.apply(lambda m: m.name)
+        # Without an Ingress (args.ingress False) neither exists: None.
+        self.ingress_name: pulumi.Output[str | None] = (
+            ingress.metadata.apply(lambda m: m.name) if ingress else pulumi.Output.from_input(None)
+        )
         self.active_color: str = args.active_color
-        self.load_balancer_hostname: pulumi.Output[str | None] = ingress.status.apply(_lb_hostname)
+        self.load_balancer_hostname: pulumi.Output[str | None] = (
+            ingress.status.apply(_lb_hostname) if ingress else pulumi.Output.from_input(None)
+        )
         self.register_outputs(
             {
                 "stableServiceName": self.stable_service_name,

@@ -172,6 +172,8 @@ def container(args: BlueGreenServiceArgs, color: str) -> dict:
     }
     if args.env_config_map:
         spec["envFrom"] = [{"configMapRef": {"name": args.env_config_map}}]
+    if args.env_secret:
+        spec.setdefault("envFrom", []).append({"secretRef": {"name": args.env_secret}})
     if args.pre_stop_sleep_seconds:
         spec["lifecycle"] = {"preStop": {"sleep": {"seconds": args.pre_stop_sleep_seconds}}}
     return spec
@@ -426,7 +428,8 @@ def build_manifests(args: BlueGreenServiceArgs) -> dict[str, dict]:
         if color_replicas(args, color) > 0:
             parts[f"pdb-{color}"] = pod_disruption_budget(args, color)
     parts |= services(args)
-    parts["ingress"] = ingress(args)
+    if args.ingress:
+        parts["ingress"] = ingress(args)
     if args.prometheus_pod_monitor:
         parts["podmonitor"] = pod_monitor(args)
     return parts

@@ -279,6 +279,9 @@ class ObservabilityArgs:
         protect: protect the Elasticsearch cluster (its volumes hold the logs).
         cluster_ready: what every in-cluster object waits for: the cluster's controllers
             (the load balancer controller's webhooks are Fail-closed for Pods and Services).
+        cloudwatch_exporter: export the AWS data stores' CloudWatch metrics (an IRSA role and
+            the exporter); False where there is no AWS (the local stack), which also leaves
+            `region`, `oidc_provider_arn` and `oidc_issuer` unused.
     """
 
     cluster_name: str
@@ -303,6 +306,7 @@ class ObservabilityArgs:
     namespaces: Namespaces = field(default_factory=Namespaces)
     protect: bool = False
     cluster_ready: Sequence[pulumi.Resource] = ()
+    cloudwatch_exporter: bool = True
 
     @property
     def shape(self) -> LevelShape:

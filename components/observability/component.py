@@ -98,7 +98,8 @@ class Observability(pulumi.ComponentResource):
         }
         self._objects({"alerts": rule}, after=[kps])
         self._objects(dashboards.config_maps(ns.monitoring), after=[self.namespaces[ns.monitoring]])
-        self._cloudwatch_exporter(kps)
+        if args.cloudwatch_exporter:
+            self._cloudwatch_exporter(kps)
 
         # Jaeger on Elasticsearch starts once the cluster, its CA and its password exist.
         trace_store = self._logs(kps) if args.logs else []

@@ -17,8 +17,9 @@ from pydantic import BaseModel, ValidationError
 
 from infra.config.errors import SECRETS, SettingsError, describe
 from infra.config.floors import PROTECTED_ENVIRONMENT
+from infra.config.local import CLOUD_ONLY, LocalSettings
 from infra.config.model import Settings
-from infra.config.profiles import ENVIRONMENTS, PROFILES
+from infra.config.profiles import ENVIRONMENTS, LOCAL_ENVIRONMENT, PROFILE_NAMES, PROFILES
 from infra.config.reading import decode, deep_merge
 from infra.naming import NAMESPACE
 
@@ -122,6 +123,47 @@ def protected_name_problems(stack: str, environment: str) -> list[str]:
     return []
 
 
+def local_name_problems(stack: str, environment: str) -> list[str]:
+    """The same idea for the local profile: a stack named like a cloud environment (`dev`,
+    `uat-eu`, `prod`) deploys to AWS, so it can never take the local profile — one line must
+    not turn a cloud stack's `pulumi up` into one against whatever cluster a laptop points at
+    (and take its floors away) — and a stack named like `local` never takes a cloud one."""
+    if environment != LOCAL_ENVIRONMENT:
+        # And back: `pulumi up --stack local` never creates AWS resources someone pays for.
+        if stack == LOCAL_ENVIRONMENT or stack.startswith(f"{LOCAL_ENVIRONMENT}-"):
+            return [
+                f"{NAMESPACE}:profile: {environment!r} on stack {stack!r}: a stack named like "
+                f"the local environment takes the local profile (no AWS); remove "
+                f"{NAMESPACE}:profile (or set {LOCAL_ENVIRONMENT}), or give the cloud stack a "
+                f"name that does not start with {LOCAL_ENVIRONMENT!r}"
+            ]
+        return []
+    named = [e for e in ENVIRONMENTS if stack == e or stack.startswith(f"{e}-")]
+    if not named:
+        return []
+    return [
+        f"{NAMESPACE}:profile: {LOCAL_ENVIRONMENT!r} on stack {stack!r}: a stack named like the "
+        f"cloud environment {named[0]!r} takes a cloud profile; remove {NAMESPACE}:profile (or "
+        f"set {named[0]}), or give the local stack a name that does not start with "
+        f"{', '.join(ENVIRONMENTS)} (e.g. local, local-alice)"
+    ]
+
+
+def cloud_only_problems(config: Mapping[str, Any], own: Mapping[str, Any]) -> list[str]:
+    """A local stack's keys for something only AWS has: named, with what stands in for it."""
+    problems = [
+        f"{NAMESPACE}:{key}: not used by a local stack: {why}"
+        for key, why in CLOUD_ONLY.items()
+        if key in own
+    ]
+    problems += [
+        f"{key}: a local stack configures no AWS provider and creates no AWS resource; remove it"
+        for key in config
+        if str(key).startswith(("aws:", "eks:"))
+    ]
+    return problems
+
+
 def new_entry_problems(environment: str, own: Mapping[str, Any]) -> list[str]:
     """A stack file's entry of a named map the profile does not have (renamed, or never
     there) that is not complete on its own: say so, instead of "field required" for each of
@@ -147,7 +189,7 @@ def new_entry_problems(environment: str, own: Mapping[str, Any]) -> list[str]:
 
 def load_settings(
     stack: str, config: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()
-) -> Settings:
+) -> Settings | LocalSettings:
     """Build validated settings for `stack` from flat Pulumi config (`"platform:x": ...`).
 
     `secret_keys`: the config keys the engine holds as secrets (their values here are the
@@ -170,7 +212,7 @@ def load_settings(
         raise SettingsError(stack, problems)
     _secrets(stack, own, secret_keys)
     environment = own.pop("profile", stack)
-    if environment not in ENVIRONMENTS:
+    if environment not in PROFILE_NAMES:
         source = (
             "platform:profile"
             if "profile" in config or f"{NAMESPACE}:profile" in config
@@ -180,25 +222,32 @@ def load_settings(
             stack,
             [
                 f"{source}: {environment!r} is not a known environment; allowed: "
-                f"{', '.join(ENVIRONMENTS)} (set platform:profile when the stack name is not one)"
+                f"{', '.join(PROFILE_NAMES)} (set platform:profile when the stack name is not one)"
             ],
         )
     problems = protected_name_problems(stack, environment)
-    problems += new_entry_problems(environment, own)
+    problems += local_name_problems(stack, environment)
+    if environment == LOCAL_ENVIRONMENT:
+        problems += cloud_only_problems(config, own)
+    else:
+        problems += new_entry_problems(environment, own)
     if problems:
         raise SettingsError(stack, problems)
     document = deep_merge(PROFILES[environment], own)
     document.update(stack=stack, environment=environment)
-    if "aws:region" in config:
+    model: type[Settings] | type[LocalSettings] = Settings
+    if environment == LOCAL_ENVIRONMENT:
+        model = LocalSettings
+    elif "aws:region" in config:
         document["region"] = config["aws:region"]
     try:
-        return Settings.model_validate(document)
+        return model.model_validate(document)
     except ValidationError as exc:
-        lines = [line for e in exc.errors() for line in describe(e, Settings)]
+        lines = [line for e in exc.errors() for line in describe(e, model)]
         raise SettingsError(stack, lines) from None
 
 
-def from_pulumi() -> Settings:
+def from_pulumi() -> Settings | LocalSettings:
     """Adapter for the running program: read every `platform:*` key plus `aws:region`.
 
     Pulumi has no public "list config keys" call; the SDK's config map is the only way to see

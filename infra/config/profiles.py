@@ -16,8 +16,15 @@ from components import cache as cache_rules
 from components import streaming as streaming_rules
 from components.cluster.versions import KUBERNETES_VERSION
 from components.database import args as database_rules
+from components.local_stores import versions as local_versions
+from infra.config.fields import component_default
 
+# The cloud environments (each an AWS account's stack with its sizing and safety).
 ENVIRONMENTS = ("dev", "uat", "prod")
+# The laptop cluster (kind, minikube, k3d, Docker Desktop): the in-cluster layer only, with
+# in-cluster stand-ins for the data stores and no AWS at all (infra/config/local.py).
+LOCAL_ENVIRONMENT = "local"
+PROFILE_NAMES = (*ENVIRONMENTS, LOCAL_ENVIRONMENT)
 
 _COMMON: dict[str, Any] = {
     "owner": "platform-team",
@@ -308,5 +315,38 @@ PROFILES: dict[str, dict[str, Any]] = {
             "traceRetentionDays": 7,
             "nodeGroup": "monitoring",
         },
+    },
+}
+
+# The in-cluster layer on a laptop cluster: dev's app and observability shape, and the data
+# stores as single in-cluster pods (components/local_stores). No AWS section exists here: the
+# local stack creates no VPC, EKS, Aurora, ElastiCache, MSK, S3, KMS or IAM (docs/local.md).
+PROFILES[LOCAL_ENVIRONMENT] = {
+    **_COMMON,
+    "local": {
+        # `kind create cluster --name platform` names its context kind-platform; minikube's
+        # is `minikube` (docs/local.md).
+        "context": "kind-platform",
+        # The minor the objects are checked against (kind's node image is pinned to it).
+        "kubernetesVersion": KUBERNETES_VERSION,
+        "namespaces": ["apps"],
+        # kind's and minikube's default StorageClass (a hostPath provisioner).
+        "storageClass": "standard",
+        # Where the API server and the nodes sit (kind's Docker network): the sources the
+        # service pods admit besides their namespace (the API server's service proxy).
+        "nodeCidrs": ["172.18.0.0/16"],
+    },
+    "stores": {
+        # The same database name as Aurora's, so DB_NAME is the same key and value.
+        "databaseName": component_default(database_rules.DatabaseArgs, "database_name"),
+        "databaseStorageGib": local_versions.DEFAULT_STORAGE_GIB,
+        "kafkaStorageGib": local_versions.DEFAULT_STORAGE_GIB,
+    },
+    "app": dict(PROFILES["dev"]["app"]),
+    "observability": {
+        "level": "basic",
+        # A laptop's disk: a day of a few services' series is well under 1 GiB.
+        "prometheusRetention": "1d",
+        "prometheusStorageGib": 5,
     },
 }

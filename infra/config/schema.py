@@ -36,8 +36,9 @@ from components.streaming import StreamingArgs
 from components.topics import TopicSpec
 from infra.config import cluster, data_stores, foundation, observability, services
 from infra.config.load import KNOWN_NAMESPACES, SECRET_KEYS
+from infra.config.local import LocalSettings
 from infra.config.model import Settings
-from infra.config.profiles import ENVIRONMENTS
+from infra.config.profiles import PROFILE_NAMES
 from infra.naming import NAMESPACE
 
 SCHEMA_PATH = Path(__file__).with_name("stack.schema.json")
@@ -129,6 +130,18 @@ DESCRIPTIONS: dict[str, str] = {
     "slackWebhookUrl": "Slack incoming webhook for alerts: a secret (`pulumi config set "
     "--secret`).",
     "grafanaAdminPassword": "Grafana's admin password: a secret (`pulumi config set --secret`).",
+    # The local stack's own sections (infra/config/local.py; docs/local.md).
+    "local": "The laptop cluster of a local stack (profile local): no AWS section applies.",
+    "local.context": "The kubeconfig context to deploy to (kind-platform, minikube).",
+    "local.kubernetesVersion": "The cluster's Kubernetes minor (objects are checked for it).",
+    "local.namespaces": "Application namespaces (Pod Security restricted).",
+    "local.storageClass": "StorageClass of every volume (kind/minikube: standard).",
+    "local.nodeCidrs": "Where the API server and nodes sit (kind's Docker network): the "
+    "service pods admit them.",
+    "stores": "The local stack's in-cluster stand-ins for Aurora, ElastiCache and MSK.",
+    "stores.databaseName": "The database PostgreSQL creates (Aurora's name: DB_NAME matches).",
+    "stores.databaseStorageGib": "PostgreSQL's volume (GiB).",
+    "stores.kafkaStorageGib": "Kafka's log volume (GiB).",
 }
 
 
@@ -256,6 +269,10 @@ def _secret_schema(key: str) -> dict[str, Any]:
 def stack_schema() -> dict[str, Any]:
     """The schema of a whole `Pulumi.<stack>.yaml`."""
     settings = _model_schema(Settings, "")["properties"]
+    # A local stack's own sections (its other keys are the cloud stacks' app, observability
+    # and services, validated the same way).
+    local = _model_schema(LocalSettings, "")["properties"]
+    settings |= {key: local[key] for key in ("local", "stores")}
     config: dict[str, Any] = {
         f"{NAMESPACE}:{key}": value
         for key, value in settings.items()
@@ -264,8 +281,9 @@ def stack_schema() -> dict[str, Any]:
     for key in SECRET_KEYS:
         config[f"{NAMESPACE}:{key}"] = _secret_schema(key)
     config[f"{NAMESPACE}:profile"] = {
-        "description": "The profile of a stack whose name is not an environment (dev-alice).",
-        "enum": list(ENVIRONMENTS),
+        "description": "The profile of a stack whose name is not an environment (dev-alice); "
+        "local for a laptop cluster (never on a stack named like a cloud environment).",
+        "enum": list(PROFILE_NAMES),
     }
     config["aws:region"] = {"description": "The stack's AWS region.", "type": "string"}
     others = "|".join(n for n in KNOWN_NAMESPACES if n != NAMESPACE)

@@ -22,13 +22,15 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from infra.config import (
-    ENVIRONMENTS,
+    PROFILE_NAMES,
     PROJECT_ROOT,
+    LocalSettings,
     Settings,
     SettingsError,
     read_stack_config,
 )
 from infra.guardrails import RULES, Violation, evaluate, from_recording
+from infra.offline import local_plan
 from infra.offline.cost import estimate
 from infra.offline.mockengine import RecordedResource, Recording, kubernetes_manifest
 from infra.offline.run import plan
@@ -66,7 +68,9 @@ def mandatory_violations(results: dict[str, list[Violation]]) -> int:
 
 
 def render_text(
-    settings: Settings, recording: Recording, results: dict[str, list[Violation]]
+    settings: Settings | LocalSettings,
+    recording: Recording,
+    results: dict[str, list[Violation]],
 ) -> str:
     groups: dict[str, Counter] = defaultdict(Counter)
     for resource in recording.resources:
@@ -88,18 +92,26 @@ def render_text(
         lines.append(f"{group}: {sum(counts.values())}")
         for type_, count in sorted(counts.items()):
             lines.append(f"    {count:3d}  {type_}")
-    cost = estimate(recording)
-    lines += ["", "Sizing", render_table({settings.environment: sizing_rows(settings, cost)})]
-    lines += ["", "Estimated fixed monthly cost (on-demand list prices, eu-west-1; usage extra)"]
-    lines += [f"    ${line.monthly_usd:>9,.2f}  {line.item}" for line in cost.lines]
-    lines.append(f"    ${cost.total:>9,.2f}  total")
-    if cost.unpriced:
-        lines.append(f"    not priced (add to infra/offline/cost.py): {', '.join(cost.unpriced)}")
+    if isinstance(settings, LocalSettings):
+        lines += ["", *local_plan.render(settings, recording)]  # a laptop: no AWS, no cost
+    else:
+        lines += _sizing_and_cost(settings, recording)
     lines += ["", *render_policies(results)]
     warnings = settings.warnings()
     if warnings:
         lines += ["", "Warnings", *(f"    {w}" for w in warnings)]
     return "\n".join(lines)
+
+
+def _sizing_and_cost(settings: Settings, recording: Recording) -> list[str]:
+    cost = estimate(recording)
+    lines = ["", "Sizing", render_table({settings.environment: sizing_rows(settings, cost)})]
+    lines += ["", "Estimated fixed monthly cost (on-demand list prices, eu-west-1; usage extra)"]
+    lines += [f"    ${line.monthly_usd:>9,.2f}  {line.item}" for line in cost.lines]
+    lines.append(f"    ${cost.total:>9,.2f}  total")
+    if cost.unpriced:
+        lines.append(f"    not priced (add to infra/offline/cost.py): {', '.join(cost.unpriced)}")
+    return lines
 
 
 def write_manifests(recording: Recording, directory: Path) -> list[Path]:
@@ -121,7 +133,7 @@ def write_manifests(recording: Recording, directory: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make plan", description=__doc__.splitlines()[0])
-    parser.add_argument("stack", help=f"stack name (profiles: {', '.join(ENVIRONMENTS)})")
+    parser.add_argument("stack", help=f"stack name (profiles: {', '.join(PROFILE_NAMES)})")
     parser.add_argument("--json", action="store_true", help="print every resource as JSON")
     parser.add_argument(
         "--manifests", type=Path, help="write every Kubernetes object the stack creates here"

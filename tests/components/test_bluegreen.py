@@ -502,3 +502,35 @@ def test_component_refuses_to_run_without_an_explicit_provider():
         run_program(program, stack="test", config={"aws:region": "eu-west-1"})
     assert last_run.monitor is not None
     assert last_run.monitor.recorded == []
+
+
+# -- without an ALB (the local stack) ------------------------------------------------------------
+def test_without_an_ingress_nothing_waits_for_a_load_balancer_and_the_alb_cidrs_may_be_empty():
+    rec = deploy(ingress=False, alb_source_cidrs=[], api_server_cidrs=["172.18.0.0/16"])
+    assert rec.of_type(INGRESS) == []
+    assert rec.outputs.get("ingress") is None and rec.outputs["stable"] == "web"
+    assert {r.name for r in rec.of_type(SERVICE)} == {
+        "web-service-stable", "web-service-preview", "web-service-blue", "web-service-green"
+    }  # fmt: skip
+    policy = rec.one(NETPOL, "web-netpol-ingress").inputs["spec"]["ingress"][0]["from"]
+    assert policy == [{"podSelector": {}}, {"ipBlock": {"cidr": "172.18.0.0/16"}}]
+
+
+def test_an_ingress_still_needs_the_alb_cidrs():
+    problems = validate(BlueGreenServiceArgs(**base_fields(alb_source_cidrs=[])))
+    assert any("alb_source_cidrs=[]" in p for p in problems)
+    assert not validate(BlueGreenServiceArgs(**base_fields(alb_source_cidrs=[], ingress=False)))
+
+
+def test_an_env_secret_is_loaded_after_the_config_map():
+    container = pod_spec(deploy(env_secret="web-credentials"), "blue")["containers"][0]
+    assert container["envFrom"] == [
+        {"configMapRef": {"name": "platform-env"}},
+        {"secretRef": {"name": "web-credentials"}},
+    ]
+    assert "envFrom" in pod_spec(deploy(), "blue")["containers"][0]
+    assert pod_spec(deploy(), "blue")["containers"][0]["envFrom"] == [
+        {"configMapRef": {"name": "platform-env"}}
+    ]
+    problems = validate(BlueGreenServiceArgs(**base_fields(env_secret="Web_Secret")))
+    assert any(p.startswith("BlueGreenService env_secret=") for p in problems), problems

@@ -20,7 +20,10 @@ from tests import crd_schemas
 
 # Validate against the Kubernetes version every environment's cluster runs (from the
 # profiles), so bumping the cluster version re-validates every manifest.
-CLUSTER_VERSIONS = {profile["cluster"]["version"] for profile in PROFILES.values()}
+CLUSTER_VERSIONS = {
+    profile["cluster"]["version"] if "cluster" in profile else profile["local"]["kubernetesVersion"]
+    for profile in PROFILES.values()
+}
 assert len(CLUSTER_VERSIONS) == 1, f"environments run different versions: {CLUSTER_VERSIONS}"
 KUBERNETES_SCHEMA_VERSION = f"{CLUSTER_VERSIONS.pop()}.0"
 

@@ -3,6 +3,8 @@ and the level decides what is registered (the whole-stack tests cover the compos
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pulumi_kubernetes as k8s
 import pytest
 
@@ -102,3 +104,23 @@ def test_every_in_cluster_object_waits_for_what_the_cluster_says_comes_first():
     assert in_cluster
     for resource in in_cluster:
         assert gate.urn in resource.dependencies, resource.name
+
+
+def test_without_the_cloudwatch_exporter_nothing_of_aws_is_registered():
+    """The local stack's shape: no IRSA role and no exporter, everything else unchanged."""
+    with_exporter, without = _run(), _run(cloudwatch_exporter=False)
+
+    def types(recording):
+        return sorted(r.type for r in recording.resources)
+
+    def charts(recording):
+        return {r.inputs["chart"] for r in recording.of_type("kubernetes:helm.sh/v3:Release")}
+
+    assert any(t.startswith("aws:") for t in types(with_exporter))
+    assert [t for t in types(without) if t.startswith("aws:")] == []
+    assert charts(with_exporter) - charts(without) == {"prometheus-yet-another-cloudwatch-exporter"}
+    # Exactly the exporter's role (and its policy) and its release go; nothing else changes.
+    dropped = Counter(types(with_exporter)) - Counter(types(without))
+    assert Counter(types(without)) - Counter(types(with_exporter)) == Counter()
+    assert dropped["kubernetes:helm.sh/v3:Release"] == 1
+    assert {t for t in dropped if not t.startswith("aws:")} == {"kubernetes:helm.sh/v3:Release"}
