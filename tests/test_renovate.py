@@ -19,6 +19,7 @@ from components import cache, streaming
 from components.cluster import versions as cluster
 from components.database import args as database
 from components.database import logins
+from components.local_stores import versions as local_stores
 from components.observability import versions as observability
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,7 @@ PIN_FILES = [
     "components/database/logins.py",
     "components/cache.py",
     "components/streaming.py",
+    "components/local_stores/versions.py",
 ]
 # A version (1.35, v1.21.1-eksbuild.7, 3.8.x, 17.6-bookworm) or an image reference with a tag.
 VERSIONISH = re.compile(r"^v?\d+\.\d+[\w.+-]*$|^[\w.-]+\.[a-z]+/[\w./-]+:[\w.-]+$")
@@ -112,6 +114,10 @@ def expected() -> list[tuple]:
     pins.append(
         _dep("components/cache.py", "endoflife-date", "valkey", cache.DEFAULT_ENGINE_VERSION)
     )
+    for stand_in in (local_stores.VALKEY, local_stores.KAFKA):  # PostgreSQL's is the Job's
+        pins.append(
+            _dep("components/local_stores/versions.py", "docker", *stand_in.image.rsplit(":", 1))
+        )
     kafka = streaming.DEFAULT_KAFKA_VERSION.removesuffix(".x")  # MSK writes 3.8.x
     pins.append(_dep("components/streaming.py", "endoflife-date", "apache-kafka", kafka))
     return pins

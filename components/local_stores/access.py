@@ -26,6 +26,12 @@ import pulumi
 
 from components.local_stores.manifests import POSTGRES_PORT, VALKEY_PORT
 
+__all__ = [
+    "PASSWORD_KEYS",
+    "connection_data",
+    "credentials_name",
+]
+
 # The Secret beside the ConfigMap (`<service>-platform-credentials`), loaded with envFrom.
 PASSWORD_KEYS = ("DB_PASSWORD", "CACHE_PASSWORD")
 

@@ -23,6 +23,15 @@ from components.kubernetes_rules import label_problems, pod_security_labels, sub
 from components.local_stores import manifests as m
 from components.topics import TopicSpec
 
+__all__ = [
+    "STORAGE_GIB",
+    "LocalDataStores",
+    "LocalDataStoresArgs",
+    "context_problems",
+    "storage_problems",
+    "validate",
+]
+
 STORAGE_GIB = (1, 1024)  # a laptop's disk
 # A kubeconfig context name: any text without whitespace (kubectl's own rule is looser, but a
 # name with spaces is a pasted command, not a context).

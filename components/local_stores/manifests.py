@@ -19,6 +19,32 @@ from components.hardening import WRITABLE_TMP, container_security_context, pod_s
 from components.local_stores.versions import KAFKA, POSTGRES, VALKEY, StandIn
 from components.topics import TopicSpec
 
+__all__ = [
+    "DATA_DIR",
+    "KAFKA_CLUSTER_ID",
+    "KAFKA_CONFIG",
+    "KAFKA_CONTROLLER_PORT",
+    "KAFKA_PORT",
+    "LOGINS_SECRET",
+    "POSTGRES_ADMIN_SECRET",
+    "POSTGRES_PORT",
+    "VALKEY_CONFIG_SECRET",
+    "VALKEY_PORT",
+    "host",
+    "kafka",
+    "kafka_config_map",
+    "kafka_properties",
+    "logins_job",
+    "logins_sql",
+    "manifests",
+    "network_policies",
+    "postgres",
+    "service",
+    "topics_job",
+    "valkey",
+    "valkey_conf",
+]
+
 POSTGRES_PORT = 5432
 VALKEY_PORT = 6379
 KAFKA_PORT = 9092

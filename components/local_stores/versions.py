@@ -15,6 +15,16 @@ from dataclasses import dataclass
 
 from components.database.logins import POSTGRES_IMAGE
 
+__all__ = [
+    "DEFAULT_STORAGE_GIB",
+    "KAFKA",
+    "POSTGRES",
+    "STAND_INS",
+    "VALKEY",
+    "StandIn",
+    "image_problems",
+]
+
 
 @dataclass(frozen=True)
 class StandIn:
@@ -31,9 +41,11 @@ class StandIn:
 POSTGRES = StandIn(POSTGRES_IMAGE, uid=999, gid=999)
 # ElastiCache Valkey 8.2 (components/cache.py DEFAULT_ENGINE_VERSION); the image's `valkey`
 # user is 999:999 (Debian variant).
+# renovate: datasource=docker
 VALKEY = StandIn("docker.io/valkey/valkey:8.2.2-bookworm", uid=999, gid=999)
 # MSK 3.8.x (components/streaming.py DEFAULT_KAFKA_VERSION): Apache's own image, one KRaft
 # node (broker and controller); its `appuser` is 1000:1000.
+# renovate: datasource=docker
 KAFKA = StandIn("docker.io/apache/kafka:3.8.1", uid=1000, gid=1000)
 
 STAND_INS = {"postgres": POSTGRES, "valkey": VALKEY, "kafka": KAFKA}
