@@ -297,7 +297,8 @@ def member_problems(group: str, members: Sequence[GroupMember]) -> list[GroupPro
             if found is None:
                 continue
             reported.add(pair)
-            problems.append(GroupProblem(first.keys + later.keys, _message(group, first, later, found)))
+            message = _message(group, first, later, found)
+            problems.append(GroupProblem(first.keys + later.keys, message))
     if len({m.tls for m in members}) > 1:
         plain = [m for m in members if not m.tls]
         problems.append(
@@ -312,7 +313,7 @@ def member_problems(group: str, members: Sequence[GroupMember]) -> list[GroupPro
         counts = {m.name: len(_rules(m)) for m in members}
         problems.append(
             GroupProblem(
-                (),
+                tuple(dict.fromkeys(m.where or m.name for m in members)),
                 f"ALB group {group}: {len(rules)} listener rules (one per hostname x path: "
                 f"{counts}), above the ALB's quota of {patterns.MAX_RULES}; use fewer "
                 "hostnames or paths per service, or raise the quota and this limit together",
@@ -330,13 +331,22 @@ def _message(group: str, first: _Rule, later: _Rule, found: str) -> str:
             f"{a!r} would get its requests. {ways}"
         )
     if later.member.reserved:
-        ways = f"The platform's UI hosts are its own: give {a!r} hostnames or paths that do not match them"
-    what = "every request" if found == "all" else "the requests that match both"
+        ways = (
+            f"The platform's UI hosts are its own: give {a!r} hostnames or paths that do not "
+            "match them"
+        )
+    what = "every request" if found == "all" else "the requests that match both, among those"
+    one, two = first.member.rule_order, later.member.rule_order
+    why = (
+        f"group.order {one} before {two}"
+        if one != two
+        else f"both at group.order {one}, then by namespace/name: "
+        f"{first.member.namespace}/{a} first"
+    )
     return (
         f"ALB group {group}: {a!r} ({first.describe()}) is evaluated before {b!r} "
         f"({later.describe()}) and would take {what} meant for {b!r} (the ALB stops at the "
-        f"first rule that matches; group.order {first.member.rule_order} then "
-        f"{later.member.rule_order}, ties by namespace/name). {ways}"
+        f"first rule that matches; {why}). {ways}"
     )
 
 

@@ -73,7 +73,9 @@ def rule_problems(host: str | None, path: str | None) -> list[str]:
     if host is not None and len(host) > MAX_PATTERN:
         problems.append(f"host {host!r}: {len(host)} characters, an ALB allows {MAX_PATTERN}")
     if len(values) > MAX_CONDITION_VALUES:  # one host + one path: never, but it is the rule
-        problems.append(f"{len(values)} condition values, an ALB rule allows {MAX_CONDITION_VALUES}")
+        problems.append(
+            f"{len(values)} condition values, an ALB rule allows {MAX_CONDITION_VALUES}"
+        )
     count = sum(wildcards(v) for v in values)
     if count > MAX_WILDCARDS:
         problems.append(
@@ -111,7 +113,7 @@ def _step(pattern: str, states: frozenset[int], char: str) -> frozenset[int]:
 def _alphabet(*patterns: str) -> list[str]:
     # Wildcards treat every character alike, so the literals plus one stand-in for the rest
     # decide every question about these patterns.
-    return sorted({c for p in patterns for c in p if c not in "*?"}) + [_OTHER]
+    return [*sorted({c for p in patterns for c in p if c not in "*?"}), _OTHER]
 
 
 def intersects(a: str, b: str) -> bool:

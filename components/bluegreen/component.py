@@ -71,7 +71,6 @@ class BlueGreenService(pulumi.ComponentResource):
             }
         )
 
-
     def _part_name(self, part: str) -> pulumi.Input[str | None]:
         found = self.resources.get(part)
         return found.metadata.apply(lambda m: m.name) if found is not None else None

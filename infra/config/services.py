@@ -143,7 +143,8 @@ class ServiceSettings(ConfigModel):
     def _routing(self) -> ServiceSettings:
         if self.kind == "worker":
             return self._worker()
-        problems = [f"{keys}: {problem}" for keys, problem in route_problems(self.hostnames, self.paths)]
+        routes = route_problems(self.hostnames, self.paths)
+        problems = [f"{keys}: {problem}" for keys, problem in routes]
         if self.public and self.allow_plain_http:
             problems.append(
                 "allowPlainHttp: true is an opt-out for an internal ALB only; a public service "
@@ -228,7 +229,7 @@ def service_problems(
             members += ui_members(observability)
         for problem in member_problems(visibility, members):
             # The first key gets the namespace from the error formatter, the others here.
-            keys = [problem.keys[0], *(f"platform:{k}" for k in problem.keys[1:])] or ["services"]
+            keys = [problem.keys[0], *(f"platform:{k}" for k in problem.keys[1:])]
             problems.append(f"{' and '.join(dict.fromkeys(keys))}: {problem.message}")
     return problems
 
