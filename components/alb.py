@@ -361,27 +361,40 @@ def route_problems(hostnames: Sequence[str], paths: Sequence[str]) -> list[tuple
         found += [(f"paths[{index}]", problem) for problem in problems]
         if not problems:
             valid.append((index, path))
-    for position, (index, path) in enumerate(valid):
-        for other, earlier in valid[:position]:
-            if earlier == path:
-                found.append(
-                    (f"paths[{other}] and paths[{index}]", f"{path!r} is listed twice; remove one")
-                )
-                break
-            wide, narrow = (other, index) if patterns.covers(earlier, path) else (index, other)
-            if patterns.covers(earlier, path) or patterns.covers(path, earlier):
-                found.append(
-                    (
-                        f"paths[{wide}] and paths[{narrow}]",
-                        f"{paths[narrow]!r} is already matched by {paths[wide]!r} of the same "
-                        "service (one backend); remove the narrower one",
-                    )
-                )
-                break
+    found += _repeats("paths", valid)
+    # Host names are checked by the Ingress rule (lowercase DNS names, optionally `*.`).
+    found += _repeats("hostnames", [(i, h.lower()) for i, h in enumerate(hostnames)])
     for h_index, host in enumerate(hostnames or [None]):
         for p_index, path in [(i, p) for i, p in valid] or [(None, None)]:
             keys = [f"hostnames[{h_index}]"] if host is not None else []
             keys += [f"paths[{p_index}]"] if path is not None else []
             for problem in patterns.rule_problems(host, path):
                 found.append((" and ".join(keys) or "hostnames", problem))
+    return found
+
+
+def _repeats(field: str, values: Sequence[tuple[int, str]]) -> list[tuple[str, str]]:
+    """Entries of one member's list that another entry already matches (same backend)."""
+    found = []
+    for position, (index, value) in enumerate(values):
+        for other, earlier in values[:position]:
+            if earlier == value:
+                found.append(
+                    (
+                        f"{field}[{other}] and {field}[{index}]",
+                        f"{value!r} is listed twice; remove one",
+                    )
+                )
+                break
+            wide, narrow = (other, index) if patterns.covers(earlier, value) else (index, other)
+            if patterns.covers(earlier, value) or patterns.covers(value, earlier):
+                texts = dict(values)
+                found.append(
+                    (
+                        f"{field}[{wide}] and {field}[{narrow}]",
+                        f"{texts[narrow]!r} is already matched by {texts[wide]!r} of the same "
+                        "service (one backend); remove the narrower one",
+                    )
+                )
+                break
     return found

@@ -77,6 +77,12 @@ PATHS = [
     ("too many wildcards in one rule",
      services(svc("api", hostnames=["*.example.com"], paths=["/*/v?/*/x/*/y?"])),
      [(f"{S}[0].hostnames[0]", "6 wildcards"), (f"{S}[0].paths[0]", "allows 5")]),
+    ("a host listed twice", services(svc("api", hostnames=["a.example.com", "a.example.com"])),
+     [(f"{S}[0].hostnames[0]", "listed twice"), (f"{S}[0].hostnames[1]", "listed twice")]),
+    ("a host already matched by a wildcard of the same service",
+     services(svc("api", hostnames=["api.example.com", "*.example.com"])),
+     [(f"{S}[0].hostnames[1]", "'api.example.com' is already matched by '*.example.com'"),
+      (f"{S}[0].hostnames[0]", "remove the narrower one")]),
     ("one string, not a list", services(svc("api", paths="/api/*")),
      [(f"{S}[0].paths", "list")]),
 ]  # fmt: skip

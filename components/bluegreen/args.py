@@ -367,9 +367,14 @@ def validate(args: BlueGreenServiceArgs) -> list[str]:
         problems.append(f"BlueGreenService {keys} is invalid: {problem}")
     check(args.kind in KINDS, "kind", args.kind, f"one of {list(KINDS)}")
     if args.kind == "worker":
-        for key in ("hostnames", "paths", "certificate_arn", "traffic_split"):
-            value = getattr(args, key)
-            check(not value, key, value, "empty for a worker (it has no Ingress)")
+        # A certificate may be an Output: compare with None, never by truth value.
+        for key, unset in (
+            ("hostnames", not args.hostnames),
+            ("paths", not args.paths),
+            ("certificate_arn", args.certificate_arn is None),
+            ("traffic_split", args.traffic_split in (None, 0)),
+        ):
+            check(unset, key, getattr(args, key), "empty for a worker (it has no Ingress)")
     check(
         bool(args.alb_source_cidrs) and not isinstance(args.alb_source_cidrs, str),
         "alb_source_cidrs",
