@@ -13,7 +13,7 @@ from functools import cache
 
 import pytest
 
-from components.alb import ALB, CATCH_ALL_ORDER
+from components.alb import ALB, CATCH_ALL_ORDER, EXACT_HOST_ORDER
 from infra.config import Settings, read_stack_config
 from infra.offline.mockengine import Recording
 from infra.offline.run import plan
@@ -96,7 +96,7 @@ def test_each_member_keeps_its_weighted_forwarding_and_the_catch_all_goes_last()
         rules = ingress.inputs["spec"]["rules"]
         has_host = all("host" in rule for rule in rules)
         order = int(annotations["group.order"])
-        assert order == (CATCH_ALL_ORDER if not has_host else 100), service
+        assert order == (CATCH_ALL_ORDER if not has_host else EXACT_HOST_ORDER), service
 
 
 def test_only_the_public_alb_takes_the_waf_acl_and_both_log_to_the_log_bucket():
@@ -145,7 +145,7 @@ ALB_MISTAKES = {
             {"name": "a", "hostnames": ["app.example.com"], **PLAIN},
             {"name": "b", "hostnames": ["app.example.com"], **PLAIN},
         ],
-        "'app.example.com' is claimed by ['a', 'b']",
+        "host 'app.example.com', every path is claimed by both 'a' and 'b'",
     ),
     "plain HTTP next to TLS": (
         [

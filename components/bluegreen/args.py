@@ -12,7 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import alb as alb_rules
-from components.alb import CATCH_ALL_ORDER, AlbGroup
+from components.alb import AlbGroup, route_problems
 from components.cidr import is_cidr
 from components.kubernetes_rules import (
     label_problems,
@@ -46,6 +46,9 @@ __all__ = [
 
 
 COLORS = ("blue", "green")
+# What a service is: `web` answers requests through the ALB; `worker` (a queue consumer)
+# has no Ingress, no Services and no ALB target: its health is its readiness probe.
+KINDS = ("web", "worker")
 # The labels Prometheus attaches to every sample of a service (from the pod labels app,
 # color and version); the release tool's gates and the alert rules select on them.
 METRIC_SERVICE_LABEL = "service"
@@ -142,7 +145,16 @@ class BlueGreenServiceArgs:
         certificate_arn: ACM certificate for the HTTPS listener. Without it the ALB listens
             on HTTP 80 only (no redirect, no TLS); whether that is acceptable for a given
             environment is the settings layer's decision.
-        hostnames: host rules of the Ingress; empty means any host.
+        hostnames: host rules of the Ingress; empty means any host. The ALB compares them as
+            patterns: `*.example.com` matches any name ending in `.example.com`.
+        paths: ALB path patterns this service answers on the shared ALB (globs: `*` any
+            characters, `/` included; `?` one character; case-sensitive; at most 128
+            characters), e.g. `["/api/*"]`; each becomes one listener rule per hostname.
+            Empty means every path. Lets several services share one ALB without DNS names.
+        kind: "web" (the default: an Ingress with weighted forwarding between the colours)
+            or "worker" (no Ingress, no Services, no ALB weights: a queue consumer whose
+            health is its readiness probe; a release scales the new colour up and the old
+            one down instead of moving traffic).
         alb: the shared ALB (IngressGroup) this service joins, with the settings every member
             of the group shares (scheme, access logs, TLS policy, inbound CIDRs, WAF); None
             gives the service an internal ALB of its own (a group named after it).
@@ -195,6 +207,8 @@ class BlueGreenServiceArgs:
     irsa_role_arn: pulumi.Input[str] | None = None
     certificate_arn: pulumi.Input[str] | None = None
     hostnames: Sequence[str] = ()
+    paths: Sequence[str] = ()
+    kind: str = "web"
     alb: AlbGroup | None = None
     alb_order: int | None = None
     ingress: bool = True
@@ -229,7 +243,11 @@ class BlueGreenServiceArgs:
     def rule_order(self) -> int:
         if self.alb_order is not None:
             return self.alb_order
-        return 100 if self.hostnames else CATCH_ALL_ORDER
+        return alb_rules.rule_order(self.hostnames, self.paths)
+
+    @property
+    def has_ingress(self) -> bool:
+        return self.kind != "worker"
 
 
 # -- rules, one function per fact (the settings layer and the release tool apply the same) ------
@@ -378,6 +396,18 @@ def validate(args: BlueGreenServiceArgs) -> list[str]:
         )
     for host in args.hostnames:
         apply("hostnames", host, hostname_problems(host))
+    for keys, problem in route_problems(args.hostnames, args.paths):
+        problems.append(f"BlueGreenService {keys} is invalid: {problem}")
+    check(args.kind in KINDS, "kind", args.kind, f"one of {list(KINDS)}")
+    if args.kind == "worker":
+        # A certificate may be an Output: compare with None, never by truth value.
+        for key, unset in (
+            ("hostnames", not args.hostnames),
+            ("paths", not args.paths),
+            ("certificate_arn", args.certificate_arn is None),
+            ("traffic_split", args.traffic_split in (None, 0)),
+        ):
+            check(unset, key, getattr(args, key), "empty for a worker (it has no Ingress)")
     check(
         (bool(args.alb_source_cidrs) or not args.ingress)
         and not isinstance(args.alb_source_cidrs, str),

@@ -19,10 +19,12 @@ __all__ = [
 
 
 class BlueGreenService(pulumi.ComponentResource):
-    """Two coloured Deployments behind stable/preview Services and a weighted ALB Ingress.
+    """Two coloured Deployments behind stable/preview Services and a weighted ALB Ingress
+    (a worker: the two Deployments only).
 
     Outputs: `stable_service_name`, `preview_service_name`, `ingress_name`, `active_color`,
-    `load_balancer_hostname` (the ALB's DNS name once the controller has provisioned it);
+    `load_balancer_hostname` (the ALB's DNS name once the controller has provisioned it;
+    the four names are None for a worker);
     `resources[part]` holds every child by part name (e.g. "deployment-blue").
     """
 
@@ -53,18 +55,14 @@ class BlueGreenService(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=depends_on),
             )
 
-        stable = self.resources["service-stable"]
-        preview = self.resources["service-preview"]
-        ingress = self.resources.get("ingress")
-        self.stable_service_name: pulumi.Output[str] = stable.metadata.apply(lambda m: m.name)
-        self.preview_service_name: pulumi.Output[str] = preview.metadata.apply(lambda m: m.name)
-        # Without an Ingress (args.ingress False) neither exists: None.
-        self.ingress_name: pulumi.Output[str | None] = (
-            ingress.metadata.apply(lambda m: m.name) if ingress else pulumi.Output.from_input(None)
-        )
         self.active_color: str = args.active_color
-        self.load_balancer_hostname: pulumi.Output[str | None] = (
-            ingress.status.apply(_lb_hostname) if ingress else pulumi.Output.from_input(None)
+        # A worker has no Services and no Ingress: those outputs are None.
+        self.stable_service_name: pulumi.Input[str | None] = self._part_name("service-stable")
+        self.preview_service_name: pulumi.Input[str | None] = self._part_name("service-preview")
+        self.ingress_name: pulumi.Input[str | None] = self._part_name("ingress")
+        ingress = self.resources.get("ingress")
+        self.load_balancer_hostname: pulumi.Input[str | None] = (
+            ingress.status.apply(_lb_hostname) if ingress is not None else None
         )
         self.register_outputs(
             {
@@ -75,6 +73,10 @@ class BlueGreenService(pulumi.ComponentResource):
                 "loadBalancerHostname": self.load_balancer_hostname,
             }
         )
+
+    def _part_name(self, part: str) -> pulumi.Input[str | None]:
+        found = self.resources.get(part)
+        return found.metadata.apply(lambda m: m.name) if found is not None else None
 
 
 def _lb_hostname(status: Any) -> str | None:

@@ -256,15 +256,14 @@ def ingress(args: BlueGreenServiceArgs) -> dict:
     }
     if tls:
         annotations[f"{ALB}/certificate-arn"] = args.certificate_arn
-    http = {
-        "paths": [
-            {
-                "path": "/",
-                "pathType": "Prefix",
-                "backend": {"service": {"name": action, "port": {"name": "use-annotation"}}},
-            }
-        ]
-    }
+    backend = {"service": {"name": action, "port": {"name": "use-annotation"}}}
+    # ImplementationSpecific hands each pattern to the ALB as written (a glob) and keeps
+    # their order; without paths, "/" Prefix becomes the ALB's "/*".
+    paths = [
+        {"path": path, "pathType": "ImplementationSpecific", "backend": backend}
+        for path in args.paths
+    ] or [{"path": "/", "pathType": "Prefix", "backend": backend}]
+    http = {"paths": paths}
     rules = [{"host": h, "http": http} for h in args.hostnames] or [{"http": http}]
     return {
         "apiVersion": "networking.k8s.io/v1",
@@ -427,9 +426,14 @@ def build_manifests(args: BlueGreenServiceArgs) -> dict[str, dict]:
             parts[f"hpa-{color}"] = hpa(args, color)
         if color_replicas(args, color) > 0:
             parts[f"pdb-{color}"] = pod_disruption_budget(args, color)
-    parts |= services(args)
-    if args.ingress:
-        parts["ingress"] = ingress(args)
+    if args.has_ingress:
+        parts |= services(args)
+        # The local stack has Services but no ALB Ingress (no controller would reconcile it).
+        if args.ingress:
+            parts["ingress"] = ingress(args)
+    else:
+        # A worker answers no one: nothing but Prometheus may reach its pods.
+        del parts["netpol-ingress"]
     if args.prometheus_pod_monitor:
         parts["podmonitor"] = pod_monitor(args)
     return parts

@@ -11,7 +11,7 @@ from __future__ import annotations
 import components.observability.logging as logging
 import components.observability.prometheus as prometheus
 import components.observability.tracing as tracing
-from components.alb import ALB, group_annotations
+from components.alb import ALB, RESERVED_ORDER, group_annotations
 from components.observability.args import ObservabilityArgs
 
 __all__ = [
@@ -19,8 +19,9 @@ __all__ = [
     "ingresses",
 ]
 
-
-UI_ORDER = 500  # host rules, after the services' (100), before any catch-all (1000)
+# Exact hosts, after the services' exact hosts and before any wildcard host, host-less path
+# rule or catch-all (components.alb.rule_order); no service may take their requests.
+UI_ORDER = RESERVED_ORDER
 
 
 def _ingress(args: ObservabilityArgs, ui: str, namespace: str, service: str, port: int,

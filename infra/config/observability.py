@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import model_validator
 from pydantic.alias_generators import to_camel
 
-from components.alb import GroupMember
+from components.alb import RESERVED_ORDER, GroupMember
 from components.bluegreen.args import certificate_arn_problems, hostname_problems
 from components.observability import args as observability_rules
 from infra.config.cluster import ClusterSettings
@@ -80,7 +80,19 @@ def ui_members(config: ObservabilitySettings) -> list[GroupMember]:
         return []
     shape = observability_rules.SHAPES[config.level]
     uis = [ui for ui in observability_rules.UIS if ui != "kibana" or shape.elasticsearch_nodes]
-    return [GroupMember(f"{ui} UI", [f"{ui}.{domain}"], tls=True) for ui in uis]
+    # Platform-owned hosts, all from one key: no service may take their requests.
+    return [
+        GroupMember(
+            f"{ui} UI",
+            [f"{ui}.{domain}"],
+            tls=True,
+            order=RESERVED_ORDER,
+            where="observability.uiDomain",
+            fields=False,
+            reserved=True,
+        )
+        for ui in uis
+    ]
 
 
 def observability_problems(

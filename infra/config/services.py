@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PositiveInt, model_validator
 
-from components.alb import GroupMember, member_problems
+from components.alb import GroupMember, member_problems, route_problems
 from components.bluegreen.args import (
     COLORS,
     CONTAINER_PORTS,
     HPA_MAX_REPLICAS,
+    KINDS,
     MAX_SERVICE_NAME,
     BlueGreenServiceArgs,
     ContainerResources,
@@ -109,6 +110,7 @@ class ServiceSettings(ConfigModel):
     """One entry of `platform:services`: a blue-green application service."""
 
     name: Annotated[str, rule(lambda n: service_name_problems(n, MAX_SERVICE_NAME))]
+    kind: Literal[KINDS] = component_default(BlueGreenServiceArgs, "kind")  # type: ignore[valid-type]
     image: Annotated[str, rule(image_problems)]
     tags: ServiceTags
     active_color: Literal[COLORS] = component_default(BlueGreenServiceArgs, "active_color")  # type: ignore[valid-type]
@@ -134,23 +136,50 @@ class ServiceSettings(ConfigModel):
     hostnames: Annotated[
         list[str], rule(lambda hosts: [p for h in hosts for p in hostname_problems(h)])
     ] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list)
     topics: list[TopicSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _tls(self) -> ServiceSettings:
+    def _routing(self) -> ServiceSettings:
+        if self.kind == "worker":
+            return self._worker()
+        routes = route_problems(self.hostnames, self.paths)
+        problems = [f"{keys}: {problem}" for keys, problem in routes]
         if self.public and self.allow_plain_http:
-            raise ValueError(
+            problems.append(
                 "allowPlainHttp: true is an opt-out for an internal ALB only; a public service "
                 "(platform:services[].public: true) is served with TLS in every environment: "
                 "give it a certificateArn"
             )
-        if self.certificate_arn is None and not self.allow_plain_http:
-            raise ValueError(
+        elif self.certificate_arn is None and not self.allow_plain_http:
+            problems.append(
                 "certificateArn: required so the ALB serves HTTPS; or opt out explicitly with "
                 "allowPlainHttp: true (dev only, internal ALB only)"
             )
         if self.traffic_split and self.idle_replicas == 0:
-            raise ValueError("trafficSplit: cannot send traffic to an idle colour scaled to 0")
+            problems.append("trafficSplit: cannot send traffic to an idle colour scaled to 0")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _worker(self) -> ServiceSettings:
+        # A worker has no Ingress: every routing key would be silently ignored.
+        given = {
+            "hostnames": self.hostnames,
+            "paths": self.paths,
+            "public": self.public,
+            "certificateArn": self.certificate_arn,
+            "allowPlainHttp": self.allow_plain_http,
+            "trafficSplit": self.traffic_split is not None,
+        }
+        problems = [
+            f"{key}: a worker (kind: worker) has no Ingress, no ALB rule and no traffic to "
+            "split; remove it, or make the service kind: web"
+            for key, value in given.items()
+            if value
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
 
@@ -185,13 +214,23 @@ def service_problems(
             )
     for visibility, public in (("internal", False), ("public", True)):
         members = [
-            GroupMember(s.name, s.hostnames, tls=s.certificate_arn is not None)
-            for s in services
-            if s.public == public
+            GroupMember(
+                s.name,
+                s.hostnames,
+                tls=s.certificate_arn is not None,
+                paths=s.paths,
+                namespace=s.namespace,
+                where=f"services[{index}]",
+            )
+            for index, s in enumerate(services)
+            if s.public == public and s.kind != "worker"
         ]
         if not public:
             members += ui_members(observability)
-        problems += [f"services: {p}" for p in member_problems(visibility, members)]
+        for problem in member_problems(visibility, members):
+            # The first key gets the namespace from the error formatter, the others here.
+            keys = [problem.keys[0], *(f"platform:{k}" for k in problem.keys[1:])]
+            problems.append(f"{' and '.join(dict.fromkeys(keys))}: {problem.message}")
     return problems
 
 

@@ -20,7 +20,7 @@ from infra.release.deploy import Deployment
 from infra.release.gates import OnLatency, OnNoData, Thresholds
 from infra.release.model import Color, ConfigError, ExitCode, Service, find_service
 from infra.release.ports import Ports, StackConfig
-from infra.release.promote import Promotion
+from infra.release.promote import promotion
 from infra.release.record import Record
 from infra.release.rollback import Rollback
 from infra.release.runner import LOG, Machine, run
@@ -220,7 +220,7 @@ def _machine(args: argparse.Namespace, service: Service, record: Record | None) 
         ready_timeout=args.ready_timeout,
         poll_interval=args.poll_interval,
     )
-    return Promotion(service, record, policy)
+    return promotion(service, record, policy)
 
 
 def _finish(done: Done) -> int:

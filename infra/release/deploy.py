@@ -36,6 +36,8 @@ class Deployment:
                 f"100 % of traffic. deploy targets the idle colour ({svc.idle})",
             )
         target = svc.idle
+        if svc.worker:
+            return self._stage_worker(tag)
         parked = svc.idle_replicas
         if record is not None and record.phase is Phase.STAGED:
             parked = record.idle_replicas
@@ -51,10 +53,35 @@ class Deployment:
             f"{svc.label(svc.active)} keeps 100 % of traffic",
         )
 
+    def _stage_worker(self, tag: str) -> Action:
+        """A worker's idle colour has nothing in front of it: running it is releasing it.
+
+        So the tag is staged at 0 pods (scaling down an idle colour a hand-written config
+        left running), and only `promote` starts it.
+        """
+        svc = self._service
+        changes: list[SetField | ClearField] = [SetField(f"tags.{svc.idle}", tag)]
+        if svc.idle_replicas != 0:
+            changes.append(SetField("idleReplicas", 0))
+        staged = Record(Phase.STAGED, svc.active, svc.idle, tag=tag, idle_replicas=0)
+        return Apply(
+            tuple(changes),
+            staged,
+            staged,
+            f"staging {tag} on idle colour {svc.idle} at 0 pods (a worker's candidate must not "
+            f"consume before promote); {svc.label(svc.active)} runs alone",
+        )
+
     def advance(self, observation: Observation) -> Action:
         """Report the outcome of the apply."""
         assert isinstance(observation, Check), observation
         svc = self._service
+        if observation.ok and svc.worker:
+            return Done(
+                ExitCode.OK,
+                f"deployed {self._tag} to {svc.idle} (idle, 0 pods); {svc.label(svc.active)} "
+                "still runs alone. Next: promote (scales it up, then the old colour down)",
+            )
         if observation.ok:
             return Done(
                 ExitCode.OK,

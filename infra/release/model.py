@@ -57,6 +57,7 @@ class Service:
     idle_replicas: int | None
     service_port: int
     health_path: str
+    worker: bool = False  # kind: worker — no Ingress: released by scaling, not by traffic
 
     @property
     def idle(self) -> Color:
@@ -70,6 +71,11 @@ class Service:
     def image_ref(self, color: Color) -> str:
         """`image:tag` for `color` (the tag must be set)."""
         return f"{self.image}:{self.tags[color]}"
+
+    @property
+    def serves(self) -> str:
+        """What "the active colour has all the work" means for this kind of service."""
+        return "runs alone" if self.worker else "serves 100 %"
 
     def label(self, color: Color) -> str:
         """Human label such as `green (1.5.0)`."""
@@ -118,6 +124,7 @@ def _parse(entry: Mapping[str, object], index: int) -> Service:
         idle_replicas=settings.idle_replicas,
         service_port=settings.service_port,
         health_path=settings.health_path,
+        worker=settings.kind == "worker",
     )
 
 

@@ -26,7 +26,9 @@ from infra.release.actions import (
 from infra.release.gates import judge
 from infra.release.model import Color, ExitCode, Service
 from infra.release.record import Phase, Record, effective_record
+from infra.release.runner import Machine
 from infra.release.transitions import Policy, flip, restore, rollback_failed
+from infra.release.worker import WorkerPromotion
 
 
 class _Stage(Enum):
@@ -256,3 +258,11 @@ class Promotion:
 
     def _old(self) -> str:
         return self._service.label(self._current().source)
+
+
+def promotion(service: Service, record: Record | None, policy: Policy) -> Machine:
+    """The promote machine for this kind of service: traffic steps for a web service, scaling
+    for a worker (no Ingress, so nothing to weigh)."""
+    if service.worker:
+        return WorkerPromotion(service, record, policy)
+    return Promotion(service, record, policy)

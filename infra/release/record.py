@@ -21,6 +21,7 @@ class Phase(StrEnum):
 
     STAGED = "staged"  # deploy put a candidate tag on the idle colour; awaiting promote
     CANARY = "canary"  # promote is sending `step` % of traffic to the candidate
+    SCALE_UP = "scale-up"  # a worker's candidate is starting next to the active colour
     FLIP = "flip"  # every gate passed; making the candidate the active colour
     ABORT = "abort"  # a promotion failed; returning all traffic to `source`
     ROLLBACK = "rollback"  # the rollback command is moving traffic to `target`
@@ -28,7 +29,7 @@ class Phase(StrEnum):
     ROLLED_BACK = "rolled-back"  # settled: `target` serves 100 % after a rollback
 
 
-IN_FLIGHT = frozenset({Phase.CANARY, Phase.FLIP, Phase.ABORT, Phase.ROLLBACK})
+IN_FLIGHT = frozenset({Phase.CANARY, Phase.SCALE_UP, Phase.FLIP, Phase.ABORT, Phase.ROLLBACK})
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,10 @@ class Rollback:
                 return Done(ExitCode.USAGE, str(error))
         if record is not None and phase is Phase.FLIP:
             back = Record(
-                Phase.ROLLBACK, record.target, record.source, idle_replicas=record.idle_replicas
+                Phase.ROLLBACK,
+                record.target,
+                record.source,
+                idle_replicas=0 if svc.worker else record.idle_replicas,
             )
             return self._begin(
                 back,
@@ -67,13 +70,14 @@ class Rollback:
                 "scaled down, so it is scaled up and checked before traffic returns to it",
                 resume=True,
             )
-        if record is not None and phase in (Phase.CANARY, Phase.ABORT):
+        if record is not None and phase in (Phase.CANARY, Phase.SCALE_UP, Phase.ABORT):
             self._stage = _Stage.RESTORE
             return restore(
                 record,
                 f"rollback requested while a promotion was in phase {phase}",
                 f"a promotion of {record.target} was interrupted (phase {phase}): rolling back "
-                f"means returning 100 % to {record.source}",
+                f"means returning everything to {record.source}",
+                worker=svc.worker,
             )
         if record is not None and phase is Phase.ROLLBACK:
             return self._begin(
@@ -82,11 +86,11 @@ class Rollback:
         if self._to_tag is None and phase is Phase.STAGED:
             return Done(
                 ExitCode.OK,
-                f"nothing to roll back: {serving} serves 100 %; {svc.label(svc.idle)} is a "
+                f"nothing to roll back: {serving} {svc.serves}; {svc.label(svc.idle)} is a "
                 "staged candidate that was never promoted",
             )
         if self._to_tag is None and phase is Phase.ROLLED_BACK:
-            return Done(ExitCode.OK, f"already rolled back: {serving} serves 100 %; nothing to do")
+            return Done(ExitCode.OK, f"already rolled back: {serving} {svc.serves}; nothing to do")
         return self._begin(self._fresh_plan(), f"rolling back from {serving}")
 
     def advance(self, observation: Observation) -> Action:
@@ -108,8 +112,9 @@ class Rollback:
             return self._after_ready(observation)
         return Done(
             ExitCode.OK,
-            f"rolled back: {self._label(plan)} serves 100 %; {self._service.label(plan.source)} "
-            "is idle",
+            f"rolled back: {self._label(plan)} {self._service.serves}; "
+            f"{self._service.label(plan.source)} is "
+            f"{'scaled to 0' if self._service.worker else 'idle'}",
         )
 
     # -- transitions -------------------------------------------------------------------------
@@ -123,9 +128,11 @@ class Rollback:
             )
         label = self._service.label(source)
         if self._to_tag is None:
-            return Done(ExitCode.OK, f"rolled back: {label} serves 100 % (promotion undone)")
+            return Done(
+                ExitCode.OK, f"rolled back: {label} {self._service.serves} (promotion undone)"
+            )
         self._record = self._record.to(Phase.STAGED, step=None, reason=None)
-        return self._begin(self._fresh_plan(), f"{label} serves 100 % again")
+        return self._begin(self._fresh_plan(), f"{label} {self._service.serves} again")
 
     def _after_ready(self, result: Check) -> Action:
         plan = self._current()
@@ -150,11 +157,12 @@ class Rollback:
 
     def _fresh_plan(self) -> Record:
         svc, record = self._service, self._record
+        # A worker's previous colour ends at 0 pods: it would go on consuming the queue.
         if record is not None and record.phase is Phase.STAGED:
-            return Record(
-                Phase.ROLLBACK, record.source, record.target, self._to_tag, record.idle_replicas
-            )
-        return Record(Phase.ROLLBACK, svc.active, svc.idle, self._to_tag, svc.idle_replicas)
+            parked = 0 if svc.worker else record.idle_replicas
+            return Record(Phase.ROLLBACK, record.source, record.target, self._to_tag, parked)
+        parked = 0 if svc.worker else svc.idle_replicas
+        return Record(Phase.ROLLBACK, svc.active, svc.idle, self._to_tag, parked)
 
     def _begin(self, plan: Record, why: str, *, resume: bool = False) -> Action:
         """Stage the target (tag, full size) when needed, else check it is ready.

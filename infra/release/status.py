@@ -10,7 +10,9 @@ from infra.release.record import Record
 def format_status(service: Service, record: Record | None, ready: Mapping[Color, Check]) -> str:
     """A short multi-line report for operators."""
     split = service.split
-    if split is None:
+    if service.worker:
+        traffic = f"worker, {service.active} runs (no Ingress: released by scaling)"
+    elif split is None:
         traffic = f"100 % {service.active}"
     else:
         traffic = f"{100 - split} % {service.active}, {split} % {service.idle} (canary)"

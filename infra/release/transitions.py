@@ -39,17 +39,22 @@ class Policy:
         return max(1, math.ceil(self.ready_timeout / self.poll_interval))
 
 
-def restore(record: Record, reason: str, why: str) -> Apply:
+def restore(record: Record, reason: str, why: str, *, worker: bool = False) -> Apply:
     """All traffic back to `record.source`; the candidate stays deployed (record -> staged).
 
     Both colours end at full size: `idleReplicas` stays parked in the record, so a cut-over
-    that failed after scaling the old colour down is undone too.
+    that failed after scaling the old colour down is undone too. A worker has no traffic to
+    move: its candidate is scaled back to 0 (it would go on consuming the queue), and
+    `record.source` keeps running or is made the running colour again.
     """
+    scale: SetField | ClearField = (
+        SetField("idleReplicas", 0) if worker else ClearField("idleReplicas")
+    )
     return Apply(
         changes=(
             SetField("activeColor", record.source),
             ClearField("trafficSplit"),
-            ClearField("idleReplicas"),
+            scale,
         ),
         intent=record.to(Phase.ABORT, reason=reason, step=None),
         then=record.to(Phase.STAGED, reason=None, step=None),
@@ -77,6 +82,12 @@ def flip(record: Record, settled: Phase, why: str) -> Apply:
 def by_hand(service: Service, color: Color) -> str:
     """The manual commands that make `color` serve 100 % (for loud failure messages)."""
     key = f"platform:services[{service.index}]"
+    if service.worker:
+        # Scale the other colour up first only if `color` has no pods: this leaves it alone.
+        return (
+            f"pulumi config set --path '{key}.activeColor' {color} && "
+            f"pulumi config set --type int --path '{key}.idleReplicas' 0 && pulumi up"
+        )
     return (
         f"pulumi config set --path '{key}.activeColor' {color} && "
         f"pulumi config rm --path '{key}.trafficSplit' && pulumi up"
@@ -85,7 +96,8 @@ def by_hand(service: Service, color: Color) -> str:
 
 def rollback_failed(service: Service, color: Color, what: str) -> str:
     """The loud exit-3 message: what failed and how an operator restores `color`."""
+    serving = "running" if service.worker else "serving"
     return (
-        f"ROLLBACK FAILED — OPERATOR ACTION NEEDED: {what}. {service.name} may not be serving "
+        f"ROLLBACK FAILED — OPERATOR ACTION NEEDED: {what}. {service.name} may not be {serving} "
         f"from {color} alone. Restore by hand: {by_hand(service, color)}"
     )

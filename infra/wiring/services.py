@@ -133,6 +133,8 @@ def service(
             irsa_role_arn=access.role_arn,
             certificate_arn=entry.certificate_arn,
             hostnames=entry.hostnames,
+            paths=entry.paths,
+            kind=entry.kind,
             alb=base.alb_groups[visibility],
             prometheus_pod_monitor=True,
             monitoring_namespace=base.observability.monitoring_namespace,

@@ -456,6 +456,12 @@ def test_separate_metrics_port_is_exposed_annotated_and_admitted():
         ({"health_path": "/health check"}, "without spaces"),
         ({"resources": ContainerResources(memory_request="lots")}, "not a positive Kubernetes"),
         ({"certificate_arn": "not-an-arn"}, "certificate_arn="),
+        ({"paths": ["api/*"]}, "paths[0] is invalid: path 'api/*': must start with '/'"),
+        ({"paths": ["/a/*", "/a/*"]}, "paths[0] and paths[1] is invalid"),
+        ({"kind": "cron"}, "kind='cron'"),
+        ({"kind": "worker", "hostnames": ["a.example.com"]}, "empty for a worker"),
+        ({"kind": "worker", "paths": ["/a/*"]}, "paths=['/a/*'] is invalid: expected empty"),
+        ({"kind": "worker", "traffic_split": 10}, "traffic_split=10 is invalid: expected empty"),
     ],
 )
 def test_invalid_inputs_are_named_with_what_is_allowed(override, message):

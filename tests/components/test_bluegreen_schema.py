@@ -60,6 +60,8 @@ CONFIGS = {
     "idle-zero": {"idle_replicas": 0, "replicas": 3},
     "idle-zero-hpa": {"idle_replicas": 0, "autoscaling": True, "irsa_role_arn": ROLE},
     "separate-metrics-port": {"metrics_port": 9090, "pre_stop_sleep_seconds": 0},
+    "paths": {"hostnames": ("app.example.com",), "paths": ("/api/*", "/v?/status")},
+    "worker": {"kind": "worker", "idle_replicas": 0, "autoscaling": True},
 }
 
 
@@ -76,7 +78,10 @@ def test_every_manifest_validates_strictly(config):
     built = manifests(config)
     kinds = {(x["apiVersion"], x["kind"]) for x in built.values()}
     assert ("apps/v1", "Deployment") in kinds
-    assert ("networking.k8s.io/v1", "Ingress") in kinds
+    # A worker answers no requests: no Ingress, no Services.
+    web = config.get("kind") != "worker"
+    assert (("networking.k8s.io/v1", "Ingress") in kinds) is web
+    assert (("v1", "Service") in kinds) is web
     for part, manifest in built.items():
         if crd_schemas.known(manifest["apiVersion"], manifest["kind"]):
             assert crd_schemas.problems(manifest) == [], part

@@ -16,7 +16,7 @@ from infra.release.actions import Check, Done, Sample
 from infra.release.deploy import Deployment
 from infra.release.model import Color, Service, find_service
 from infra.release.ports import Ports
-from infra.release.promote import Promotion
+from infra.release.promote import promotion
 from infra.release.record import Record
 from infra.release.rollback import Rollback
 from infra.release.runner import run
@@ -209,7 +209,7 @@ class World:
 
     def promote(self, policy: Policy = FAST) -> Done:
         service, record = self._service()
-        return run(Promotion(service, record, policy), service, self.ports)
+        return run(promotion(service, record, policy), service, self.ports)
 
     def rollback(self, to_tag: str | None = None, policy: Policy = FAST) -> Done:
         service, record = self._service()
