@@ -237,8 +237,10 @@ class ObservabilityArgs:
             exporter discovers only resources carrying all of them.
         namespaces: where each part runs (see `Namespaces`).
         protect: protect the Elasticsearch cluster (its volumes hold the logs).
-        cluster_ready: what every in-cluster object waits for: the cluster's controllers
-            (the load balancer controller's webhooks are Fail-closed for Pods and Services).
+        cluster_ready: what every in-cluster object waits for: nodes to run on, DNS, and
+            the StorageClass and CSI driver the volumes need (`Cluster.workloads_ready`).
+        ingress_ready: what the UI Ingresses also wait for: the load balancer controller,
+            whose Ingress webhook is Fail-closed (nothing else here is intercepted by it).
     """
 
     cluster_name: str
@@ -263,6 +265,7 @@ class ObservabilityArgs:
     namespaces: Namespaces = field(default_factory=Namespaces)
     protect: bool = False
     cluster_ready: Sequence[pulumi.Resource] = ()
+    ingress_ready: Sequence[pulumi.Resource] = ()
 
     @property
     def shape(self) -> LevelShape:

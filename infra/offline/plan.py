@@ -27,6 +27,7 @@ from infra.config import (
     read_stack_config,
 )
 from infra.guardrails import RULES, Violation, evaluate, from_recording
+from infra.offline import critical_path
 from infra.offline.cost import estimate
 from infra.offline.mockengine import RecordedResource, Recording, kubernetes_manifest
 from infra.offline.run import plan
@@ -92,6 +93,7 @@ def render_text(
     lines.append(f"    ${cost.total:>9,.2f}  total")
     if cost.unpriced:
         lines.append(f"    not priced (add to infra/offline/cost.py): {', '.join(cost.unpriced)}")
+    lines += ["", *critical_path.render(recording)]
     lines += ["", *render_policies(results)]
     warnings = settings.warnings()
     if warnings:
@@ -144,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                 k: ("[secret]" if k in recording.secret_outputs else v)
                 for k, v in recording.outputs.items()
             },
+            "criticalPath": critical_path.to_json(recording),
             "policyViolations": {
                 name: [{"urn": v.urn, "message": v.message} for v in violations]
                 for name, violations in results.items()

@@ -18,6 +18,7 @@ from components.app_access import (
 )
 from components.bluegreen import BlueGreenService, BlueGreenServiceArgs, ContainerResources
 from components.cluster import Cluster
+from components.cluster.versions import ALB_CONTROLLER
 from components.database.logins import login_for_service
 from components.network import Network
 from components.observability import Observability
@@ -67,10 +68,17 @@ def service(
         base.regions.opts,
         pulumi.ResourceOptions(
             providers={"kubernetes": cluster.provider},
-            # The load balancer controller's webhooks must be up before Services and the
-            # Ingress are created, and it must outlive the Ingress on destroy (its finalizer
-            # deletes the ALB; without the controller the VPC cannot be deleted).
-            depends_on=[cluster.namespaces[entry.namespace], *cluster.releases.values()],
+            # Pods need nodes, DNS and volumes. The load balancer controller must be up
+            # before the Ingress (its Fail-closed webhook) and the pods (its readiness-gate
+            # webhook fails open: a pod created before it would silently get no gate), and
+            # it must outlive the Ingress on destroy (its finalizer deletes the ALB; without
+            # the controller the VPC cannot be deleted). metrics-server and the autoscaler
+            # gate nothing at creation (an HPA waits for metrics on its own).
+            depends_on=[
+                cluster.namespaces[entry.namespace],
+                *cluster.workloads_ready,
+                cluster.releases[ALB_CONTROLLER],
+            ],
         ),
     )
     database, cache, streaming = stores.database, stores.cache, stores.streaming
