@@ -15,7 +15,7 @@ LOCK   := requirements-dev.lock
 COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
           --generate-hashes --quiet --custom-compile-command "make lock"
 
-.PHONY: plan plan-json test lint docs schema lock clean
+.PHONY: plan plan-json test bench lint docs schema lock clean
 
 $(STAMP): $(LOCK) requirements-uv.lock pyproject.toml
 	rm -rf $(VENV)
@@ -41,6 +41,11 @@ plan-json: $(STAMP)
 ## make test — unit, component, whole-stack, policy and validator tests
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## make bench — plan vs import floor, 1/10/40 services, critical path vs MSK, test wall time
+## (ratios measured in one run; how to read them: docs/verification.md)
+bench: $(STAMP)
+	$(BIN)/python -m infra.offline.bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check components infra policy tests

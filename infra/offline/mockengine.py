@@ -87,9 +87,17 @@ class Recording:
     def by_urn(self) -> dict[str, RecordedResource]:
         return {r.urn: r for r in self.resources}
 
+    def _index(self) -> dict[str, RecordedResource]:
+        """`by_urn()`, built once per recording (not per lookup: that would be quadratic)."""
+        cached = self.__dict__.get("_urn_index")
+        if cached is None or cached[0] != len(self.resources):
+            cached = (len(self.resources), self.by_urn())
+            self.__dict__["_urn_index"] = cached
+        return cached[1]
+
     def ancestors(self, resource: RecordedResource) -> list[RecordedResource]:
         """Component chain above a resource, nearest first."""
-        index, chain, parent = self.by_urn(), [], resource.parent
+        index, chain, parent = self._index(), [], resource.parent
         while parent in index:
             chain.append(index[parent])
             parent = index[parent].parent

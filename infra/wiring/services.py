@@ -51,10 +51,15 @@ class WiredService:
 
 
 def services(base: ServiceFoundations) -> list[WiredService]:
-    # A service's pods start only once its database login and topics exist and the
-    # monitoring CRDs (its PodMonitor) are installed.
-    ready = [base.stores.logins, base.stores.topics, base.observability.crds_ready]
-    return [service(base, entry, ready) for entry in base.settings.services]
+    # A service's pods start only once its database login and its own topics exist (not
+    # every service's: that would be N x N waits) and the monitoring CRDs (its PodMonitor)
+    # are installed.
+    ready = [base.stores.logins, base.observability.crds_ready]
+    topics = base.stores.topics.topics
+    return [
+        service(base, entry, [*ready, *(topics[t.name] for t in entry.topics)])
+        for entry in base.settings.services
+    ]
 
 
 def service(
