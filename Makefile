@@ -1,6 +1,10 @@
 # Every target creates .venv on first use, so a fresh clone needs only python3 and make.
 # Dependencies come from the hashed lock files (make lock); uv installs them in seconds, plain
 # pip is the fallback when uv cannot be installed.
+# Both write bytecode at install time (uv does not by default): where PYTHONDONTWRITEBYTECODE
+# is set (CI images, containers) every plan and test worker would otherwise recompile ~1,800
+# SDK modules, ~4.5 s of CPU each time. Compiling costs ~30 s of CPU once per install
+# (docs/verification.md, "make bench").
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,17 +15,17 @@ LOCK   := requirements-dev.lock
 COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
           --generate-hashes --quiet --custom-compile-command "make lock"
 
-.PHONY: plan plan-json test lint docs schema lock clean
+.PHONY: plan plan-json test bench lint docs schema lock clean
 
 $(STAMP): $(LOCK) requirements-uv.lock pyproject.toml
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	@if $(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-uv.lock; then \
-	  $(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r $(LOCK) && \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode --require-hashes -r $(LOCK) && \
 	  $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e . ; \
 	else \
 	  echo "uv could not be installed: installing the lock with pip (about a minute)"; \
-	  $(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK) && \
+	  $(BIN)/pip install --quiet --disable-pip-version-check --compile --require-hashes -r $(LOCK) && \
 	  $(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . ; \
 	fi
 	touch $(STAMP)
@@ -38,6 +42,11 @@ plan-json: $(STAMP)
 ## make test — unit, component, whole-stack, policy and validator tests
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## make bench — plan vs import floor, 1/10/40 services, critical path vs MSK, test wall time
+## (ratios measured in one run; how to read them: docs/verification.md)
+bench: $(STAMP)
+	$(BIN)/python -m infra.offline.bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check components infra policy tests examples

@@ -1,15 +1,22 @@
 """What AWS offers, known offline: regions, their availability zones, EC2 instance types.
 
-Regions and instance types come from the botocore data files the SDK ships (no AWS call). The
-zone counts are AWS's published numbers of standard availability zones a new account can use
-(Local and Wavelength Zones excluded); a region missing here is only checked against the
-planner's maximum. Update the table when AWS adds a region or a zone.
+Regions and instance types come from the botocore data files the SDK ships (no AWS call), read
+directly: botocore's session would parse its whole endpoint table (~0.4 s of every plan) to
+answer what `partitions.json` says in a millisecond, and the EC2 model is decoded only as far as
+its instance-type list. The zone counts are AWS's published numbers of standard availability
+zones a new account can use (Local and Wavelength Zones excluded); a region missing here is
+only checked against the planner's maximum. Update the table when AWS adds a region or a zone.
 """
 
 from __future__ import annotations
 
 import difflib
+import gzip
+import importlib.util
+import json
+import re
 from functools import cache
+from pathlib import Path
 
 __all__ = [
     "AVAILABILITY_ZONES",
@@ -48,29 +55,34 @@ ELB_ACCOUNT_LOG_DELIVERY_REGIONS = frozenset({
 })  # fmt: skip
 
 
+def _botocore_data() -> Path:
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("botocore is not installed (it comes with pulumi-aws's lock)")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+@cache
+def _partitions() -> dict[str, frozenset[str]]:
+    """Partition id -> its regions, from botocore's partitions.json (pseudo-regions such as
+    `aws-global`, the endpoint of a global service, are not regions)."""
+    data = json.loads((_botocore_data() / "partitions.json").read_text())
+    return {
+        partition["id"]: frozenset(r for r in partition["regions"] if not r.endswith("-global"))
+        for partition in data["partitions"]
+    }
+
+
 @cache
 def known_regions() -> frozenset[str]:
     """Every region botocore knows in any partition."""
-    import botocore.session
-
-    session = botocore.session.get_session()
-    return frozenset(
-        region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("ec2", partition_name=partition)
-    )
+    return frozenset().union(*_partitions().values())
 
 
 @cache
 def partition_of(region: str) -> str | None:
     """The partition (`aws`, `aws-cn`, `aws-us-gov`, ...) a region belongs to, per botocore."""
-    import botocore.session
-
-    session = botocore.session.get_session()
-    for partition in session.get_available_partitions():
-        if region in session.get_available_regions("ec2", partition_name=partition):
-            return partition
-    return None
+    return next((p for p, regions in _partitions().items() if region in regions), None)
 
 
 def replica_region_problems(region: str, replica: str) -> list[str]:
@@ -109,11 +121,18 @@ def zone_count_problems(region: str, zones: int) -> list[str]:
 
 @cache
 def ec2_instance_types() -> frozenset[str]:
-    """The EC2 instance type list botocore ships."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("ec2")
-    return frozenset(model.shape_for("InstanceType").enum)
+    """The EC2 instance type list botocore ships (its newest EC2 API model's `InstanceType`)."""
+    versions = sorted(p for p in (_botocore_data() / "ec2").iterdir() if p.is_dir())
+    with gzip.open(versions[-1] / "service-2.json.gz", "rt", encoding="utf-8") as model:
+        text = model.read()
+    # Decode only the shape, not the 5 MB model: the first `"InstanceType": {...}` with an
+    # enum (members that refer to the shape are `{"shape": "InstanceType"}` objects).
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r'"InstanceType"\s*:\s*\{', text):
+        shape, _ = decoder.raw_decode(text, match.end() - 1)
+        if shape.get("type") == "string" and shape.get("enum"):
+            return frozenset(shape["enum"])
+    return frozenset(json.loads(text)["shapes"]["InstanceType"]["enum"])
 
 
 def suggest(value: str, choices: frozenset[str] | tuple[str, ...]) -> str:

@@ -70,8 +70,9 @@ SUBJECT_CLAIM_KEYS = ("repo", "context", "ref")
 # default branch, where the scheduled drift check runs.
 PULL_REQUEST_REF = "refs/pull/*/merge"
 # How long a deploy's credentials live. The longest stack's worst first `up` is prod's:
-# EKS (~15 min) -> nodes and add-ons (~15) -> the in-cluster releases, each waiting for
-# readiness (~30), in parallel with VPC -> MSK (15-60 in practice) -> topics -> services, and
+# EKS (~15 min) -> nodes and add-ons (~15) -> the in-cluster releases, installing in parallel
+# but each up to its readiness timeout (~30), beside VPC -> MSK (15-60 in practice) -> topics ->
+# services (typical chains: `make plan`'s critical path), and
 # Aurora writer -> reader -> proxy (~45). Worst case about 2 h; 4 h leaves room for a slow
 # MSK and Helm's readiness timeouts. The job's own timeout stays below it, so a credential
 # never expires inside a running `pulumi up` (where the provider and `aws eks get-token`

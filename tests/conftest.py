@@ -9,6 +9,7 @@ import pytest
 from infra.config import ENVIRONMENTS, Settings, read_stack_config
 from infra.offline.mockengine import Recording
 from infra.offline.run import plan
+from tests import validators
 
 
 @cache
@@ -34,3 +35,16 @@ def recording(env) -> Recording:
 
 def planned(stack: str) -> tuple[Settings, Recording]:
     return _planned(stack)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """End loudly when validators were missing: their tests were skipped, not passed."""
+    reasons = []
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reasons.append(longrepr[2] if isinstance(longrepr, tuple) else str(longrepr))
+    lines = validators.summary(reasons)
+    if lines:
+        terminalreporter.section("VALIDATORS MISSING: these tests did not run", sep="!", red=True)
+        for line in lines:
+            terminalreporter.write_line(line, red=True, bold=True)

@@ -431,17 +431,60 @@ def _release(recording: Recording, chart: str) -> RecordedResource | None:
     return found[0] if found else None
 
 
-def test_every_later_release_waits_for_the_load_balancer_controller_whose_service_webhook_is_off(
+def _waits_for(recording: Recording, resource: RecordedResource) -> set[str]:
+    """What `resource` waits for, also through its components (children wait for them)."""
+    chain = [resource, *recording.ancestors(resource)]
+    return set().union(*(_dependencies(recording, r) for r in chain))
+
+
+GATED_NAMESPACE_LABEL = ("elbv2.k8s.aws/pod-readiness-gate-inject", "enabled")
+POD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+
+
+def test_what_the_load_balancer_controllers_webhooks_intercept_waits_for_it_and_nothing_else(
     recording,
 ):
-    """The controller's webhooks are Fail-closed: nothing else may race its first ready pod."""
+    """Chart 1.12.0's webhooks: Ingress is Fail-closed everywhere, pods are mutated (fail-open)
+    only in readiness-gate namespaces, the Service mutator is off. Those objects wait for
+    the controller; the other releases install beside it, not after it."""
     controller = _release(recording, "aws-load-balancer-controller")
     assert controller is not None
     assert controller.inputs["values"]["enableServiceMutatorWebhook"] is False
+    assert "webhookNamespaceSelectors" not in controller.inputs["values"]  # the label decides
+    gated = {
+        n.inputs["metadata"]["name"]
+        for n in recording.of_type(NAMESPACE)
+        if n.inputs["metadata"].get("labels", {}).get(GATED_NAMESPACE_LABEL[0])
+        == GATED_NAMESPACE_LABEL[1]
+    }
+    assert gated  # the workload namespaces
+    intercepted = recording.of_type("kubernetes:networking.k8s.io/v1:Ingress") + [
+        r
+        for r in recording.resources
+        if r.type.split(":")[-1] in POD_KINDS
+        and r.inputs.get("metadata", {}).get("namespace") in gated
+    ]
+    assert any(r.type.endswith(":Deployment") for r in intercepted)
+    for resource in intercepted:
+        assert controller.urn in _waits_for(recording, resource), resource.name
     for release in recording.of_type(RELEASE):
-        if release is controller:
-            continue
-        assert controller.urn in _dependencies(recording, release), release.name
+        if release is not controller:
+            assert controller.urn not in _waits_for(recording, release), release.name
+
+
+def test_every_release_waits_for_nodes_dns_and_volumes(recording):
+    """An atomic release fails when its pods cannot become Ready within its timeout."""
+    needed = {r.urn for r in recording.of_type(NODE_GROUP)}
+    needed |= {r.urn for r in recording.of_type(ADDON) if r.inputs["addonName"] == "coredns"}
+    observability = {"aws-ebs-csi-driver"}
+    for release in recording.of_type(RELEASE):
+        waits = _waits_for(recording, release)
+        assert needed <= waits, release.name
+        if release.inputs["namespace"] != "kube-system":  # the ones with volumes
+            addons = {r.inputs["addonName"] for r in recording.of_type(ADDON) if r.urn in waits}
+            assert observability <= addons, release.name
+            (gp3,) = recording.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+            assert gp3.urn in waits, release.name
 
 
 def test_cluster_autoscaler_image_minor_equals_the_cluster_minor(recording, settings):

@@ -455,3 +455,50 @@ def test_tls_uis_cannot_join_an_alb_whose_services_serve_plain_http():
         "platform:observability": {"uiDomain": "ops.example.com", "uiCertificateArn": CERT},
     }
     assert "serve plain HTTP next to TLS" in rejected("dev", config)
+
+
+# -- install order: only the waits an install needs (components/observability/component.py) ----
+def test_the_collector_and_kibana_do_not_wait_for_their_backends_and_jaeger_on_es_does(
+    recording, env
+):
+    kps = _release(recording, "kube-prometheus-stack")
+    jaeger = _release(recording, "jaeger")
+    collector = _release(recording, "opentelemetry-collector")
+    # The collector's exporter retries; its ServiceMonitor needs the Prometheus Operator CRDs.
+    assert jaeger.urn not in _dependencies(recording, collector)
+    assert kps.urn in _dependencies(recording, collector)
+    jaeger_waits = _dependencies(recording, jaeger)
+    assert kps.urn not in jaeger_waits  # no ServiceMonitor in Jaeger's values
+    assert "serviceMonitor" not in json.dumps(_values(recording, "jaeger"))
+    elasticsearch = recording.of_type(ELASTICSEARCH)
+    if not EXPECTED[env]["es_nodes"]:
+        assert elasticsearch == []
+        # In memory: Jaeger waits for no other release at all.
+        assert not {r.urn for r in recording.of_type(RELEASE)} & jaeger_waits
+        return
+    (es,) = elasticsearch
+    # Jaeger v2 exits while Elasticsearch is unreachable: its atomic readiness needs it Ready.
+    assert es.inputs["metadata"]["annotations"]["pulumi.com/waitFor"] == (
+        "jsonpath={.status.phase}=Ready"
+    )
+    assert es.urn in jaeger_waits
+    (kibana,) = recording.of_type(KIBANA)
+    assert es.urn not in _dependencies(recording, kibana)
+    assert _release(recording, "eck-operator").urn in _dependencies(recording, kibana)
+
+
+@pytest.mark.parametrize("env", ["uat", "prod"])
+def test_the_ui_ingresses_wait_for_their_backends_and_the_load_balancer_controller(env):
+    _, recording = _configured(env)
+    controller = _release(recording, "aws-load-balancer-controller")
+    backends = {"grafana": "kube-prometheus-stack", "jaeger": "jaeger"}
+    for ingress in recording.of_type(INGRESS):
+        name = ingress.inputs["metadata"]["name"]
+        if ingress.inputs["metadata"]["namespace"] not in ("monitoring", "logging"):
+            continue
+        waits = _dependencies(recording, ingress)
+        assert controller.urn in waits, name
+        if name == "kibana":
+            assert recording.one(KIBANA, "observability-kibana").urn in waits
+        else:
+            assert _release(recording, backends[name]).urn in waits, name

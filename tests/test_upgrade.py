@@ -84,13 +84,14 @@ def upgrade_1_34_to_1_35_prod() -> list[Step]:
                     "0.47.0",
                     "0.47.0",
                 ),
-                C("observability-fluent-bit (fluent-bit)", "0.58.1", "0.58.1"),
                 C("observability-jaeger (jaeger)", "4.11.1", "4.11.1"),
                 C(
                     "observability-opentelemetry-collector (opentelemetry-collector)",
                     "0.170.0",
                     "0.170.0",
                 ),
+                # After Elasticsearch is Ready (it ships there and gives up otherwise).
+                C("observability-fluent-bit (fluent-bit)", "0.58.1", "0.58.1"),
             ),
         ),
     ]

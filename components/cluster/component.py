@@ -75,8 +75,9 @@ class Cluster(pulumi.ComponentResource):
     allow data stores from it), `node_role_arn`, `provider` (Kubernetes provider for
     everything in-cluster), `namespaces` (name -> Namespace), `namespace_names`,
     `system_namespace`, `node_groups` (name -> NodeGroup), `addons` (name -> Addon),
-    `releases` (chart -> Release). `service_account_role(...)` makes IRSA roles for other
-    components.
+    `releases` (chart -> Release), `workloads_ready` (what a workload needs before its pods
+    can become Ready: every node group, CoreDNS, the EBS CSI driver and the gp3 class).
+    `service_account_role(...)` makes IRSA roles for other components.
     """
 
     def __init__(
@@ -178,6 +179,12 @@ class Cluster(pulumi.ComponentResource):
             ns: resource.metadata.name for ns, resource in self.namespaces.items()
         }
         self.storage_class = storage_classes(where, args, ebs_csi)
+        self.workloads_ready: list[pulumi.Resource] = [
+            *after_nodes,
+            coredns,
+            ebs_csi,
+            self.storage_class,
+        ]
         self.releases = controllers(
             where,
             args,

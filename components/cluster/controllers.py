@@ -1,12 +1,20 @@
 """The cluster's controllers as pinned Helm releases, each with its own IRSA role.
 
-Install order (the AWS Load Balancer Controller's webhooks are Fail-closed):
+Install order: every release waits for the nodes and CoreDNS (`depends_on`), and for nothing
+else, so the three install in parallel. What the AWS Load Balancer Controller's webhooks
+intercept (chart 1.12.0, templates/webhook.yaml):
 
-1. AWS Load Balancer Controller: its webhooks intercept Pods (readiness gates) and Ingresses
-   cluster-wide with `failurePolicy: Fail`, so it must be running before anything else. Its
-   Service mutator (every Service CREATE) is off: only Ingress is used.
-2. metrics-server and Cluster Autoscaler, after it: their Services and Pods are then never
-   created while the controller's webhook endpoints have no ready pod.
+* Fail-closed: every Ingress CREATE/UPDATE (`vingress`), IngressClassParams and
+  TargetGroupBindings. Those objects wait for the controller (the wiring's Ingresses do).
+* Pods (`mpod`, readiness gates): only in namespaces labelled
+  `elbv2.k8s.aws/pod-readiness-gate-inject: enabled` (the workload namespaces), and
+  `failurePolicy: Ignore`: a pod created before the controller is up silently gets no gate,
+  so workloads in those namespaces wait for it too. kube-system is not labelled.
+* The Service mutator (every Service CREATE) is off: only Ingress is used.
+
+So metrics-server and Cluster Autoscaler (Services and Pods in kube-system) never meet a
+webhook and need not wait for the controller; nothing needs them to be created first either
+(an HPA reports unknown metrics until metrics-server serves; the autoscaler acts once up).
 
 Every release gets the restricted pod/container security contexts from
 `components.hardening`, through the keys each chart reads (`CHART_SECURITY_CONTEXT_KEYS`).
@@ -80,7 +88,7 @@ def controllers(
         managed_policy_arns=[alb_policy.arn],
     )
     pdb = {"maxUnavailable": 1} if args.controller_replicas > 1 else {}
-    alb_controller = release(
+    release(
         ALB_CONTROLLER,
         {
             "clusterName": cluster_name,
@@ -98,7 +106,6 @@ def controllers(
         },
         depends_on,
     )
-    after_controller = [*depends_on, alb_controller]
     release(
         METRICS_SERVER,
         {
@@ -106,7 +113,7 @@ def controllers(
             "podDisruptionBudget": {"enabled": args.controller_replicas > 1, "maxUnavailable": 1},
             "resources": resources("100m", "200Mi", "400Mi"),
         },
-        after_controller,
+        depends_on,
     )
     if not args.cluster_autoscaler:
         return releases
@@ -132,7 +139,7 @@ def controllers(
             "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste"},
             "resources": resources("100m", "300Mi", "600Mi"),
         },
-        after_controller,
+        depends_on,
     )
     return releases
 

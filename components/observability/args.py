@@ -277,8 +277,10 @@ class ObservabilityArgs:
             exporter discovers only resources carrying all of them.
         namespaces: where each part runs (see `Namespaces`).
         protect: protect the Elasticsearch cluster (its volumes hold the logs).
-        cluster_ready: what every in-cluster object waits for: the cluster's controllers
-            (the load balancer controller's webhooks are Fail-closed for Pods and Services).
+        cluster_ready: what every in-cluster object waits for: nodes to run on, DNS, and
+            the StorageClass and CSI driver the volumes need (`Cluster.workloads_ready`).
+        ingress_ready: what the UI Ingresses also wait for: the load balancer controller,
+            whose Ingress webhook is Fail-closed (nothing else here is intercepted by it).
         cloudwatch_exporter: export the AWS data stores' CloudWatch metrics (an IRSA role and
             the exporter); False where there is no AWS (the local stack), which also leaves
             `region`, `oidc_provider_arn` and `oidc_issuer` unused.
@@ -306,6 +308,7 @@ class ObservabilityArgs:
     namespaces: Namespaces = field(default_factory=Namespaces)
     protect: bool = False
     cluster_ready: Sequence[pulumi.Resource] = ()
+    ingress_ready: Sequence[pulumi.Resource] = ()
     cloudwatch_exporter: bool = True
 
     @property

@@ -1,14 +1,28 @@
-"""`Observability`: registers the stack the builders describe, in the order it must start.
+"""`Observability`: registers the stack the builders describe, waiting only where it must.
 
-Install order (each arrow is a `depends_on`, and why):
+Everything waits for `cluster_ready` (nodes to run on, DNS, the volumes' StorageClass and
+CSI driver) and its namespace. Beyond that, each arrow is a `depends_on` and why; anything
+not listed installs in parallel:
 
-    namespaces, Secrets -> kube-prometheus-stack   (its CRDs install before its templates)
-    kube-prometheus-stack -> PrometheusRule, exporter, collector, Fluent Bit
-        (custom resources and the charts' ServiceMonitors need the Prometheus Operator CRDs;
-        Helm checks `.Capabilities` for them at install time)
-    CA Secret -> ECK operator -> Elasticsearch (waits for Ready) -> Kibana, lifecycle Job
+    Secrets -> the releases that mount them   (a pod cannot start without its volume)
+    kube-prometheus-stack -> PrometheusRule, CloudWatch exporter, collector, Fluent Bit
+        (custom resources, and the charts' ServiceMonitors, need the Prometheus Operator CRDs:
+        Helm fails on a kind the API server does not know)
+    ECK operator -> Elasticsearch, Kibana   (their CRDs come with the operator)
+    Elasticsearch (waits for phase Ready) -> lifecycle Job   (a Job's pods give up after their
+        backoff: a client that does not retry long enough waits for its backend)
     lifecycle Job -> Fluent Bit   (the retention policy exists before the first log line)
-    Elasticsearch -> Jaeger -> collector
+    Elasticsearch -> Jaeger   (kept: Jaeger v2 creates its index templates at start and exits
+        while Elasticsearch is unreachable, so the atomic release's readiness would depend on
+        the backend and its restart backoff)
+    kube-prometheus-stack, Jaeger, Kibana, `ingress_ready` -> the UI Ingresses
+        (pulumi-kubernetes waits for an Ingress's backend Services; the load balancer
+        controller's Ingress webhook is Fail-closed)
+
+Not waited for: the collector does not wait for Jaeger (its OTLP exporter retries with a
+queue, and its readiness is its own health check), Kibana not for Elasticsearch (the operator
+connects it when Elasticsearch is up; Pulumi does not wait for Kibana), Jaeger in memory
+(basic) for nothing but its namespace.
 
 `crds_ready` is what other components' PodMonitors must wait for.
 """
@@ -101,15 +115,14 @@ class Observability(pulumi.ComponentResource):
         if args.cloudwatch_exporter:
             self._cloudwatch_exporter(kps)
 
-        # Jaeger on Elasticsearch starts once the cluster, its CA and its password exist.
-        trace_store = self._logs(kps) if args.logs else []
-        jaeger = self._release(
-            JAEGER, ns.monitoring, tracing.jaeger_values(args), [kps, *trace_store]
-        )
-        self._release(OTEL_COLLECTOR, ns.monitoring, tracing.collector_values(args), [kps, jaeger])
+        # Jaeger on Elasticsearch starts once the cluster is Ready and its CA and password exist.
+        trace_store, kibana = self._logs(kps) if args.logs else ([], [])
+        jaeger = self._release(JAEGER, ns.monitoring, tracing.jaeger_values(args), trace_store)
+        # The collector's ServiceMonitor needs the CRDs; Jaeger it reaches with retries.
+        self._release(OTEL_COLLECTOR, ns.monitoring, tracing.collector_values(args), [kps])
 
         self._objects(network.policies(args), after=list(self.namespaces.values()))
-        self._objects(ui.ingresses(args), after=[kps, jaeger])
+        self._objects(ui.ingresses(args), after=[kps, jaeger, *kibana, *args.ingress_ready])
 
         self.monitoring_namespace: str = ns.monitoring
         self.prometheus_url: str = prometheus.prometheus_url(ns.monitoring)
@@ -232,8 +245,9 @@ class Observability(pulumi.ComponentResource):
         )
         self.cloudwatch_exporter = release
 
-    def _logs(self, kps: pulumi.Resource) -> list[pulumi.Resource]:
-        """ECK, Elasticsearch, Kibana, retention and Fluent Bit; returns what Jaeger needs."""
+    def _logs(self, kps: pulumi.Resource) -> tuple[list[pulumi.Resource], list[pulumi.Resource]]:
+        """ECK, Elasticsearch, Kibana, retention and Fluent Bit; returns what Jaeger needs and
+        Kibana (its Ingress waits for it)."""
         args = self._args
         ns = args.namespaces
         key = tls.PrivateKey(
@@ -299,11 +313,12 @@ class Observability(pulumi.ComponentResource):
             after=[operator, *users, roles],
             protect=args.protect,
         )["elasticsearch"]
-        self._objects({"kibana": logging.kibana(args)}, after=[elasticsearch])
+        # The operator connects Kibana once Elasticsearch is up: only the CRD must exist.
+        kibana = self._objects({"kibana": logging.kibana(args)}, after=[operator])["kibana"]
         job = self._objects(
             {"logs-lifecycle": logging.lifecycle_job(args)}, after=[elasticsearch, *public_ca]
         )["logs-lifecycle"]
         self._release(
             FLUENT_BIT, ns.agents, logging.fluent_bit_values(args), [kps, job, *public_ca, *copies]
         )
-        return [elasticsearch, *public_ca, *copies]
+        return [elasticsearch, *public_ca, *copies], [kibana]

@@ -30,7 +30,7 @@ from infra.config import (
     read_stack_config,
 )
 from infra.guardrails import RULES, Violation, evaluate, from_recording
-from infra.offline import local_plan
+from infra.offline import critical_path, local_plan
 from infra.offline.cost import estimate
 from infra.offline.mockengine import RecordedResource, Recording, kubernetes_manifest
 from infra.offline.run import plan
@@ -96,6 +96,7 @@ def render_text(
         lines += ["", *local_plan.render(settings, recording)]  # a laptop: no AWS, no cost
     else:
         lines += _sizing_and_cost(settings, recording)
+        lines += ["", *critical_path.render(recording)]
     lines += ["", *render_policies(results)]
     warnings = settings.warnings()
     if warnings:
@@ -173,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                 k: ("[secret]" if k in recording.secret_outputs else v)
                 for k, v in recording.outputs.items()
             },
+            "criticalPath": critical_path.to_json(recording),
             "policyViolations": {
                 name: [{"urn": v.urn, "message": v.message} for v in violations]
                 for name, violations in results.items()

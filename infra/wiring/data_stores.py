@@ -168,11 +168,12 @@ def _database_logins(
         regions.opts,
         pulumi.ResourceOptions(
             providers={"kubernetes": cluster.provider},
-            # The writer must accept connections, and the cluster's webhooks must be serving.
+            # The writer must accept connections (the Job's retries would run out first), and
+            # its pod needs nodes and DNS. No webhook intercepts the system namespace's pods.
             depends_on=[
                 cluster.system_namespace,
                 *database.instances,
-                *cluster.releases.values(),
+                *cluster.workloads_ready,
             ],
         ),
     )

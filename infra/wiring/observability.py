@@ -7,6 +7,7 @@ import pulumi
 
 from components.alb import AlbGroup
 from components.cluster import Cluster
+from components.cluster.versions import ALB_CONTROLLER
 from components.database import args as database_rules
 from components.network import Network
 from components.observability import (
@@ -88,8 +89,10 @@ def observability(
                 "stack": settings.stack,
             },
             protect=settings.protect,
-            # The load balancer controller's Fail-closed webhooks first (see Cluster).
-            cluster_ready=list(cluster.releases.values()),
+            # Nodes, DNS and volumes first; the load balancer controller only for the UI
+            # Ingresses (its Fail-closed webhook; see components/cluster/controllers.py).
+            cluster_ready=cluster.workloads_ready,
+            ingress_ready=[cluster.releases[ALB_CONTROLLER]],
         ),
         regions.opts,
     )

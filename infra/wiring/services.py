@@ -18,6 +18,7 @@ from components.app_access import (
 )
 from components.bluegreen import BlueGreenService, BlueGreenServiceArgs, ContainerResources
 from components.cluster import Cluster
+from components.cluster.versions import ALB_CONTROLLER
 from components.database.logins import login_for_service
 from components.network import Network
 from components.observability import Observability
@@ -50,10 +51,15 @@ class WiredService:
 
 
 def services(base: ServiceFoundations) -> list[WiredService]:
-    # A service's pods start only once its database login and topics exist and the
-    # monitoring CRDs (its PodMonitor) are installed.
-    ready = [base.stores.logins, base.stores.topics, base.observability.crds_ready]
-    return [service(base, entry, ready) for entry in base.settings.services]
+    # A service's pods start only once its database login and its own topics exist (not
+    # every service's: that would be N x N waits) and the monitoring CRDs (its PodMonitor)
+    # are installed.
+    ready = [base.stores.logins, base.observability.crds_ready]
+    topics = base.stores.topics.topics
+    return [
+        service(base, entry, [*ready, *(topics[t.name] for t in entry.topics)])
+        for entry in base.settings.services
+    ]
 
 
 def service(
@@ -67,10 +73,17 @@ def service(
         base.regions.opts,
         pulumi.ResourceOptions(
             providers={"kubernetes": cluster.provider},
-            # The load balancer controller's webhooks must be up before Services and the
-            # Ingress are created, and it must outlive the Ingress on destroy (its finalizer
-            # deletes the ALB; without the controller the VPC cannot be deleted).
-            depends_on=[cluster.namespaces[entry.namespace], *cluster.releases.values()],
+            # Pods need nodes, DNS and volumes. The load balancer controller must be up
+            # before the Ingress (its Fail-closed webhook) and the pods (its readiness-gate
+            # webhook fails open: a pod created before it would silently get no gate), and
+            # it must outlive the Ingress on destroy (its finalizer deletes the ALB; without
+            # the controller the VPC cannot be deleted). metrics-server and the autoscaler
+            # gate nothing at creation (an HPA waits for metrics on its own).
+            depends_on=[
+                cluster.namespaces[entry.namespace],
+                *cluster.workloads_ready,
+                cluster.releases[ALB_CONTROLLER],
+            ],
         ),
     )
     database, cache, streaming = stores.database, stores.cache, stores.streaming

@@ -21,6 +21,7 @@ import yaml
 
 from components.observability import alertmanager
 from components.observability.args import SlackAlerting
+from tests import validators
 
 BINARY = "/usr/bin/prometheus-alertmanager"
 
@@ -42,10 +43,7 @@ def _call(url: str, body: list | None = None):
 @pytest.fixture(scope="module")
 def alertmanager_url(tmp_path_factory):
     if not os.path.exists(BINARY):
-        message = f"{BINARY} not installed (apt-get install prometheus-alertmanager)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}: CI must install it")
-        pytest.skip(message)
+        validators.missing("alertmanager", f"{BINARY} not installed")
     workdir = tmp_path_factory.mktemp("alertmanager")
     config = alertmanager.config(SlackAlerting(webhook_url="unused"))
     url_file = workdir / "webhook-url"

@@ -42,6 +42,7 @@ from infra.release.actions import Sample
 from infra.release.adapters.prometheus import PrometheusMetrics
 from infra.release.gates import Thresholds, judge
 from infra.release.model import Color
+from tests import validators
 
 PROMETHEUS = "/usr/bin/prometheus"
 PROMTOOL = "/usr/bin/promtool"
@@ -193,10 +194,7 @@ def ready(url: str) -> bool:
 def prometheus(tmp_path_factory):
     """A real Prometheus scraping the test app every second; yields its base URL."""
     if not os.path.exists(PROMETHEUS):
-        message = f"{PROMETHEUS} not installed (apt-get install prometheus)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}: CI must install it")
-        pytest.skip(message)
+        validators.missing("prometheus", f"{PROMETHEUS} not installed")
     handler = type("App", (MetricsApp,), {"started": time.monotonic()})
     app = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=app.serve_forever, daemon=True).start()
