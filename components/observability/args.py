@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pulumi
 
@@ -30,6 +31,9 @@ from components.alb import AlbGroup
 from components.alb import validate as alb_problems
 from components.kubernetes_rules import label_problems, subdomain_problems
 from components.observability.alerts import DataStoreThresholds
+
+if TYPE_CHECKING:  # the settings layer imports this module without pulumi_aws
+    from components.iam import PodIdentityCluster
 
 LEVELS = ("basic", "enhanced", "full")
 UIS = ("grafana", "kibana", "jaeger")
@@ -216,8 +220,8 @@ class ObservabilityArgs:
         k8s_provider: Kubernetes provider of the cluster.
         control_plane_cidrs: where the API server's webhook calls come from (the VPC CIDR:
             EKS places the control plane's network interfaces in the cluster subnets).
-        oidc_provider_arn: the cluster's IAM OIDC provider (the CloudWatch exporter's IRSA).
-        oidc_issuer: the cluster's OIDC issuer URL.
+        identity: the cluster the CloudWatch exporter's Pod Identity role is confined to
+            (`Cluster.pod_identity`).
         level: "basic", "enhanced" or "full" (`SHAPES`).
         prometheus_retention: how long samples are kept, e.g. "3d", "15d" (a Prometheus duration).
         prometheus_storage_gib: the gp3 volume per Prometheus replica; the TSDB also stops at
@@ -245,8 +249,7 @@ class ObservabilityArgs:
     region: str
     k8s_provider: pulumi.ProviderResource
     control_plane_cidrs: Sequence[str]
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
+    identity: PodIdentityCluster
     level: str
     prometheus_retention: str
     prometheus_storage_gib: int
