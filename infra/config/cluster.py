@@ -135,7 +135,8 @@ class ClusterSettings(ConfigModel):
     # What adds nodes: karpenter (uat, prod), cluster-autoscaler or none (dev). Independent of
     # app.autoscaling (the pods' HPA).
     node_autoscaler: Literal[NODE_AUTOSCALERS]  # type: ignore[valid-type]
-    node_pools: dict[str, NodePoolSettings] = Field(default_factory=dict)
+    # Every profile names its pools (dev: none), so no settings default stands in for them.
+    node_pools: dict[str, NodePoolSettings]
     karpenter_node_group: str | None = None
 
     def node_pool_specs(self) -> list[NodePoolSpec]:

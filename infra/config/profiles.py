@@ -56,6 +56,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             # dev keeps two fixed spot nodes: its load is a developer's, a node autoscaler
             # (Karpenter's controller alone wants ~0.5 GiB) would cost more than it saves.
             "nodeAutoscaler": "none",
+            "nodePools": {},
             "nodeGroups": {
                 "general": {
                     # Same size (2 vCPU, 4 GiB), several families, so spot capacity is found.

@@ -90,6 +90,9 @@ def render_text(
     lines += ["", "Estimated fixed monthly cost (on-demand list prices, eu-west-1; usage extra)"]
     lines += [f"    ${line.monthly_usd:>9,.2f}  {line.item}" for line in cost.lines]
     lines.append(f"    ${cost.total:>9,.2f}  total")
+    if cost.ceilings:
+        lines += ["", "Node pools: nothing fixed; at most, at their limits (on-demand prices)"]
+        lines += [f"    ${line.monthly_usd:>9,.2f}  {line.item}" for line in cost.ceilings]
     if cost.unpriced:
         lines.append(f"    not priced (add to infra/offline/cost.py): {', '.join(cost.unpriced)}")
     lines += ["", *render_policies(results)]
