@@ -24,7 +24,7 @@ import pulumi_kubernetes as k8s
 from components.arguments import require_valid
 from components.database.logins import login_problems
 from components.database.tls import ca_bundle_url, rds_bundle_url
-from components.iam import irsa_role
+from components.iam import PodIdentityCluster, pod_identity_role
 from components.kubernetes_rules import label_problems, subdomain_problems
 
 __all__ = [
@@ -135,9 +135,8 @@ class ApplicationAccessArgs:
         k8s_provider: Kubernetes provider of the EKS cluster.
         namespace: application namespace (ConfigMap and service account).
         service_account: name of the application's service account; it is the only subject
-            that may assume the role (annotate it with `role_arn`).
-        oidc_provider_arn: IAM OIDC provider of the EKS cluster.
-        oidc_issuer: the cluster's OIDC issuer, with or without `https://`.
+            that may assume the role (a Pod Identity association binds them; no annotation).
+        identity: the cluster the role is confined to (`Cluster.pod_identity`).
         config_map_name: name of the connections ConfigMap.
         database: Aurora connection, or None.
         cache: cache connection, or None.
@@ -149,8 +148,7 @@ class ApplicationAccessArgs:
     k8s_provider: pulumi.ProviderResource
     namespace: str
     service_account: str
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
+    identity: PodIdentityCluster
     config_map_name: str = "platform-connections"
     database: DatabaseConnection | None = None
     cache: CacheConnection | None = None
@@ -177,9 +175,11 @@ def validate(args: ApplicationAccessArgs) -> list[str]:
 
 
 class ApplicationAccess(pulumi.ComponentResource):
-    """Connections ConfigMap plus the application's IRSA role and least-privilege policy.
+    """Connections ConfigMap plus the application's Pod Identity role (and association) and
+    least-privilege policy.
 
-    Outputs: `role_arn`, `role_name`, `config_map_name`.
+    Outputs: `role_arn`, `role_name`, `config_map_name`, `ready` (what the service's pods
+    wait for: the role's policies and the association).
     """
 
     def __init__(
@@ -199,10 +199,9 @@ class ApplicationAccess(pulumi.ComponentResource):
             policies["data-access"] = pulumi.Output.all(
                 partition, region, account, pulumi.Output.from_input(_policy_inputs(args))
             ).apply(lambda v: json.dumps(access_policy(*v)))
-        self.role = irsa_role(
+        self.role = pod_identity_role(
             f"{name}-role",
-            oidc_provider_arn=args.oidc_provider_arn,
-            oidc_issuer=args.oidc_issuer,
+            cluster=args.identity,
             namespace=args.namespace,
             service_account=args.service_account,
             inline_policies=policies,
@@ -217,6 +216,7 @@ class ApplicationAccess(pulumi.ComponentResource):
         )
 
         self.role_arn = self.role.arn
+        self.ready = self.role.ready
         self.role_name = self.role.role.name
         self.config_map_name = self.config_map.metadata.apply(lambda m: m.name)
         self.register_outputs({"roleArn": self.role_arn, "configMapName": self.config_map_name})

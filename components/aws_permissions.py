@@ -73,7 +73,6 @@ class Needs:
 
 
 _NO_CALLS = "computed by the provider, or in the cluster; no AWS API call"
-_KARPENTER = "karpenter"  # the node autoscaler's queue, rules, instance profile, pod identity
 
 # Keys are exact type tokens, or `<package>:*` for every type of a package that makes no AWS
 # call. Data sources use their invoke token.
@@ -134,7 +133,9 @@ PERMISSIONS: dict[str, Needs] = {
     ),
     "aws:eks/accessEntry:AccessEntry": Needs(("eks",)),
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": Needs(("eks",)),
-    "aws:eks/addon:Addon": Needs(("eks", "iam"), "iam:PassRole of the add-on's IRSA role"),
+    "aws:eks/addon:Addon": Needs(
+        ("eks", "iam"), "iam:PassRole of the add-on's Pod Identity role (its association)"
+    ),
     "aws:eks/nodeGroup:NodeGroup": Needs(
         ("eks", "ec2", "autoscaling", "iam"),
         "iam:PassRole of the node role (and the node-group service-linked role); ec2: the "
@@ -142,7 +143,7 @@ PERMISSIONS: dict[str, Needs] = {
         "so the deployer can inspect and repair it",
     ),
     "aws:eks/podIdentityAssociation:PodIdentityAssociation": Needs(
-        ("eks", "iam"), "iam:PassRole of the associated role", upcoming=_KARPENTER
+        ("eks", "iam"), "iam:PassRole of the associated role (every workload role)"
     ),
     # --- ElastiCache ---
     "aws:elasticache/parameterGroup:ParameterGroup": Needs(("elasticache",)),
@@ -158,7 +159,7 @@ PERMISSIONS: dict[str, Needs] = {
     "aws:iam/role:Role": Needs(("iam",)),
     "aws:iam/rolePolicy:RolePolicy": Needs(("iam",)),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": Needs(("iam",)),
-    "aws:iam/instanceProfile:InstanceProfile": Needs(("iam",), upcoming=_KARPENTER),
+    "aws:iam/instanceProfile:InstanceProfile": Needs(("iam",)),
     # --- KMS ---
     "aws:kms/key:Key": Needs(("kms",)),
     "aws:kms/alias:Alias": Needs(("kms",)),
@@ -212,10 +213,10 @@ PERMISSIONS: dict[str, Needs] = {
         "caller. Its refresh reads the value (GetSecretValue), which previews may not",
     ),
     # --- SQS, EventBridge (the Karpenter interruption queue and its rules) ---
-    "aws:sqs/queue:Queue": Needs(("sqs",), upcoming=_KARPENTER),
-    "aws:sqs/queuePolicy:QueuePolicy": Needs(("sqs",), upcoming=_KARPENTER),
-    "aws:cloudwatch/eventRule:EventRule": Needs(("events",), upcoming=_KARPENTER),
-    "aws:cloudwatch/eventTarget:EventTarget": Needs(("events",), upcoming=_KARPENTER),
+    "aws:sqs/queue:Queue": Needs(("sqs",)),
+    "aws:sqs/queuePolicy:QueuePolicy": Needs(("sqs",)),
+    "aws:cloudwatch/eventRule:EventRule": Needs(("events",)),
+    "aws:cloudwatch/eventTarget:EventTarget": Needs(("events",)),
     # --- No AWS call ---
     "pulumi:providers:aws": Needs(
         (), "configuring calls only sts:GetCallerIdentity, which IAM never denies"

@@ -61,6 +61,8 @@ class NetworkArgs:
         interface_endpoints: create interface endpoints for `interface_endpoint_services`.
         interface_endpoint_services: short service names (`ecr.api`, `sts`, ...).
         cluster_name: EKS cluster name for `kubernetes.io/cluster/<name>` subnet tags, if any.
+        node_discovery: also tag the private subnets `karpenter.sh/discovery: <cluster_name>`
+            (where Karpenter launches nodes; it finds subnets by that tag).
     """
 
     name_prefix: str
@@ -72,6 +74,7 @@ class NetworkArgs:
     interface_endpoints: bool = True
     interface_endpoint_services: tuple[str, ...] = DEFAULT_INTERFACE_ENDPOINTS
     cluster_name: str | None = None
+    node_discovery: bool = False
 
 
 def validate(args: NetworkArgs) -> list[str]:
@@ -384,4 +387,6 @@ def _subnet_tags(args: NetworkArgs, tier: str, index: int) -> dict[str, str]:
         tags["kubernetes.io/role/internal-elb"] = "1"
     if args.cluster_name and tier in ("public", "private"):
         tags[f"kubernetes.io/cluster/{args.cluster_name}"] = "shared"
+    if args.node_discovery and args.cluster_name and tier == "private":
+        tags["karpenter.sh/discovery"] = args.cluster_name
     return tags

@@ -24,6 +24,7 @@ import hashlib
 import os
 import sys
 import tempfile
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
@@ -87,7 +88,17 @@ def _autoscaler(version: str) -> ChartSource:
     return ChartSource(cluster.CLUSTER_AUTOSCALER, version, _AUTOSCALER_REPO, git)
 
 
+def _karpenter(name: str) -> ChartSource:
+    # OCI-only: `repository` is the chart's own oci:// reference. Built from the release tag,
+    # the chart's values name the previous release's image (the release job rewrites
+    # controller.image in the published archive): a cache built from git must set it.
+    git = GitSource("aws/karpenter-provider-aws", "v1.14.1", f"charts/{name}")
+    return ChartSource(name, "1.14.1", cluster.KARPENTER_CHARTS[name], git)
+
+
 SOURCES: tuple[ChartSource, ...] = (
+    _karpenter(cluster.KARPENTER),
+    _karpenter(cluster.KARPENTER_CRD),
     ChartSource(
         cluster.ALB_CONTROLLER,
         "1.12.0",
@@ -205,12 +216,21 @@ SOURCES: tuple[ChartSource, ...] = (
 )
 
 
+def chart_name(chart: str) -> str:
+    """A release's chart as the cache names it: an `oci://` reference's last segment."""
+    return chart.rsplit("/", 1)[-1] if chart.startswith("oci://") else chart
+
+
 def pinned() -> set[tuple[str, str, str]]:
     """Every (chart, version, repository) the versions modules pin, for any Kubernetes minor."""
     pins = {
         (c.name, c.version, c.repository)
         for row in observability.CHARTS_BY_MINOR.values()
         for c in row
+    }
+    pins |= {
+        (name, cluster.KARPENTER_VERSION, reference)
+        for name, reference in cluster.KARPENTER_CHARTS.items()
     }
     pins |= {
         (name, pin.version, cluster.CHART_REPOSITORIES[name])
@@ -290,9 +310,71 @@ def _index(repository: str, indexes: dict[str, dict]) -> dict:
     return indexes[repository]
 
 
+HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+def _oci_get(url: str, accept: str, token: str | None, timeout: float = 60) -> bytes:
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return response.read()
+
+
+def _oci_token(challenge: str) -> str:
+    """An anonymous pull token from a registry's `WWW-Authenticate: Bearer realm=...` answer
+    (the OCI distribution token flow; ECR Public hands one to anyone)."""
+    import json
+    import re as _re
+
+    fields = dict(_re.findall(r'(\w+)="([^"]*)"', challenge))
+    query = urllib.parse.urlencode({k: v for k, v in fields.items() if k in ("service", "scope")})
+    return json.loads(_get(f"{fields['realm']}?{query}"))["token"]
+
+
+def fetch_oci(entry: ChartSource, cache: Path, scheme: str = "https") -> Path:
+    """Pull one OCI chart (`oci://<registry>/<path>` at `version`): its manifest names the
+    chart layer by sha256 digest, and the blob is written only when its digest matches."""
+    import json
+
+    registry, _, path = entry.repository.removeprefix("oci://").partition("/")
+    base = f"{scheme}://{registry}/v2/{path}"
+    token = None
+    try:
+        manifest = _oci_get(f"{base}/manifests/{entry.version}", OCI_MANIFEST, None)
+    except urllib.error.HTTPError as error:
+        if error.code != 401:
+            raise
+        token = _oci_token(error.headers.get("WWW-Authenticate", ""))
+        manifest = _oci_get(f"{base}/manifests/{entry.version}", OCI_MANIFEST, token)
+    layers = [
+        layer for layer in json.loads(manifest).get("layers", [])
+        if layer.get("mediaType") == HELM_CHART_LAYER
+    ]  # fmt: skip
+    if len(layers) != 1:
+        raise LookupError(f"{entry.repository}:{entry.version} has no single Helm chart layer")
+    digest = layers[0]["digest"]
+    data = _oci_get(f"{base}/blobs/{digest}", "application/octet-stream", token)
+    if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
+        raise ValueError(f"{entry.repository}:{entry.version}: blob is not {digest}")
+    return _write(cache, entry, data)
+
+
+def _write(cache: Path, entry: ChartSource, data: bytes) -> Path:
+    cache.mkdir(parents=True, exist_ok=True)
+    target = cache / f"{entry.key}.tgz"
+    with tempfile.NamedTemporaryFile(dir=cache, delete=False, suffix=".part") as part:
+        part.write(data)
+    os.replace(part.name, target)  # never a half-written archive under the final name
+    return target
+
+
 def fetch(entry: ChartSource, cache: Path, indexes: dict[str, dict]) -> Path:
     """Download one chart archive into the cache, refusing it unless its sha256 matches the
-    digest its repository's index.yaml records."""
+    digest its repository's index.yaml records (an OCI chart: its manifest's)."""
+    if entry.repository.startswith("oci://"):
+        return fetch_oci(entry, cache)
     versions = _index(entry.repository, indexes).get("entries", {}).get(entry.name, [])
     release = next((v for v in versions if str(v.get("version")) == entry.version), None)
     if release is None:
@@ -304,12 +386,7 @@ def fetch(entry: ChartSource, cache: Path, indexes: dict[str, dict]) -> Path:
     digest = hashlib.sha256(data).hexdigest()
     if digest != release["digest"]:
         raise ValueError(f"{url}: sha256 {digest} is not the index's {release['digest']}")
-    cache.mkdir(parents=True, exist_ok=True)
-    target = cache / f"{entry.key}.tgz"
-    with tempfile.NamedTemporaryFile(dir=cache, delete=False, suffix=".part") as part:
-        part.write(data)
-    os.replace(part.name, target)  # never a half-written archive under the final name
-    return target
+    return _write(cache, entry, data)
 
 
 def fill(cache: Path | None = None, sources: tuple[ChartSource, ...] = SOURCES) -> list[str]:

@@ -128,9 +128,10 @@ def releases(recording: Recording, kubernetes_version: str) -> list[Release]:
             inputs = resource.inputs
             made[resource.urn] = Release(
                 resource=resource.name,
-                chart=inputs["chart"],
+                chart=chart_cache.chart_name(inputs["chart"]),
                 version=inputs["version"],
-                repository=(inputs.get("repositoryOpts") or {}).get("repo", ""),
+                repository=(inputs.get("repositoryOpts") or {}).get("repo", "")
+                or (inputs["chart"] if inputs["chart"].startswith("oci://") else ""),
                 namespace=inputs.get("namespace") or "default",
                 name=inputs.get("name") or resource.name,
                 values_json=json.dumps(integral(inputs.get("values") or {}), sort_keys=True),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import json
 import threading
 from pathlib import Path
 
@@ -140,3 +141,74 @@ def test_fill_reports_a_version_the_repository_does_not_have(repository, tmp_pat
     url, _ = repository
     problems = chart_cache.fill(tmp_path / "cache", (_source(url, "0.2.0"),))
     assert problems == [f"probe-0.2.0: {url} has no probe 0.2.0"]
+
+
+# -- filling it from an OCI registry (Karpenter) ---------------------------------------------
+@pytest.fixture
+def registry(repository):
+    """An OCI registry on 127.0.0.1 serving the probe chart the way ECR Public does: the
+    manifest needs an anonymous bearer token, the chart is a blob named by its digest."""
+    _, served = repository
+    archive = next((served / "charts").glob("*.tgz"))
+    state = {"blob": archive.read_bytes()}
+    digest = "sha256:" + hashlib.sha256(state["blob"]).hexdigest()
+    manifest = json.dumps(
+        {"layers": [{"mediaType": chart_cache.HELM_CHART_LAYER, "digest": digest}]}
+    ).encode()
+
+    class Registry(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            port = self.server.server_address[1]
+            if self.path.startswith("/token"):
+                body, code = b'{"token": "anonymous"}', 200
+            elif self.headers.get("Authorization") != "Bearer anonymous":
+                body, code = b"", 401
+            elif self.path == "/v2/charts/probe/manifests/0.1.0":
+                body, code = manifest, 200
+            elif self.path == f"/v2/charts/probe/blobs/{digest}":
+                body, code = state["blob"], 200
+            else:
+                body, code = b"", 404
+            self.send_response(code)
+            if code == 401:
+                realm = f"http://127.0.0.1:{port}/token"
+                self.send_header(
+                    "WWW-Authenticate",
+                    f'Bearer realm="{realm}",service="probe",scope="repository:charts/probe:pull"',
+                )
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Registry)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_oci_chart_is_pulled_with_an_anonymous_token_and_its_digest_checked(registry, tmp_path):
+    host, state = registry
+    entry = _source(f"oci://{host}/charts/probe")
+    archive = chart_cache.fetch_oci(entry, tmp_path / "cache", scheme="http")
+    assert archive == tmp_path / "cache" / "probe-0.1.0.tgz"
+    with helm.Chart.load(archive) as chart:
+        assert (chart.name, chart.version) == ("probe", "0.1.0")
+    state["blob"] += b"tampered"
+    with pytest.raises(ValueError, match="blob is not sha256:"):
+        chart_cache.fetch_oci(entry, tmp_path / "other", scheme="http")
+    assert not (tmp_path / "other").exists()
+
+
+def test_karpenter_is_pinned_as_oci_charts_of_one_version_with_its_release_tag():
+    pins = {(n, v, r) for n, v, r in chart_cache.pinned() if n.startswith("karpenter")}
+    assert pins == {
+        ("karpenter", "1.14.1", "oci://public.ecr.aws/karpenter/karpenter"),
+        ("karpenter-crd", "1.14.1", "oci://public.ecr.aws/karpenter/karpenter-crd"),
+    }
+    assert chart_cache.source("karpenter", "1.14.1").git.tag == "v1.14.1"

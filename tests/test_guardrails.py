@@ -281,3 +281,27 @@ def test_local_rules_refuse_a_resource_before_it_is_created():
                 if v.urn == bad.urn
             ]
             assert sorted(v.message for v in alone) == sorted(v.message for v in together)
+
+
+@pytest.mark.parametrize(
+    "props, ok",
+    [
+        ({"chart": "oci://public.ecr.aws/karpenter/karpenter", "version": "1.14.1"}, True),
+        # No exact version: an OCI chart is no more pinned than any other.
+        ({"chart": "oci://public.ecr.aws/karpenter/karpenter", "version": "1.14"}, False),
+        # A tag or digest inside the reference would override `version`.
+        ({"chart": "oci://public.ecr.aws/karpenter/karpenter:1.14.1", "version": "1.14.1"}, False),
+        ({"chart": "oci://public.ecr.aws/karpenter/karpenter@sha256:ab", "version": "1.14.1"},
+         False),
+        # A repository beside an OCI reference: which one Helm uses is not what review saw.
+        ({"chart": "oci://public.ecr.aws/karpenter/karpenter", "version": "1.14.1",
+          "repositoryOpts": {"repo": "https://charts"}}, False),
+        # Without oci:// a chart still needs its https repository.
+        ({"chart": "karpenter", "version": "1.14.1"}, False),
+    ],
+    ids=["oci-exact", "oci-range", "oci-tag", "oci-digest", "oci-and-repo", "no-repo"],
+)  # fmt: skip
+def test_helm_pinning_accepts_an_oci_chart_only_with_an_exact_version(props, ok):
+    release = Resource("kubernetes:helm.sh/v3:Release", "karpenter", "urn:karpenter", props)
+    found = _violations([release]).get("helm-charts-pinned", [])
+    assert (found == []) is ok, found

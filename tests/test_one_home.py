@@ -114,7 +114,8 @@ def test_values_that_differ_by_environment_have_no_settings_default():
     flat = {env: dict(_flatten(profile)) for env, profile in PROFILES.items()}
     keys = set().union(*flat.values())
     varying = {k for k in keys if len({repr(f.get(k)) for f in flat.values()}) > 1}
-    assert "cluster.nodeGroups.workload.minSize" in varying
+    assert "cluster.nodeGroups.system.minSize" in varying
+    assert "cluster.nodeAutoscaler" in varying
     for key in sorted(varying):
         model, field = _field_of(key)
         if model is None:

@@ -60,7 +60,12 @@ def test_plan_shows_the_cluster_its_node_groups_add_ons_and_the_data_stores_with
     assert "      5  aws:eks/addon:Addon" in out
     for component in ("Database 'database':", "Cache 'cache':", "Streaming 'streaming':"):
         assert component in out
-    assert "| EKS 1.35 node groups | system: 3 x m6i.large (3..4); workload: 3 x m6i.large" in out
+    assert "| EKS 1.35 node groups | system: 3 x m6i.large (3..4); monitoring: 3 x r6i.large" in out
+    assert (
+        "| node autoscaling | Karpenter: workload: on-demand m6i, m6a, m7i (large, xlarge), "
+        "<= 36 vCPU / 144 GiB |" in out
+    )
+    assert "Karpenter pool workload at its limits (36 vCPU, 144Gi)" in out
     assert "| database | Aurora db.r7g.large: writer + 1 reader(s), RDS Proxy |" in out
     assert "| cache | valkey 8.2, 2 x cache.t4g.medium, multi-AZ |" in out
     assert "| Kafka (MSK) | 3 x kafka.m7g.large, 100..1000 GiB |" in out

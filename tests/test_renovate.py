@@ -87,6 +87,8 @@ def expected() -> list[tuple]:
             pins.append(_dep(c, "aws-eks-addon", addon, version, package.replace(" ", "")))
     for chart, version in cluster.CHART_VERSIONS.items():
         pins.append(_dep(c, "helm", chart, version, None, cluster.CHART_REPOSITORIES[chart]))
+    # Karpenter's two OCI charts share one version (Renovate reads OCI charts as docker tags).
+    pins.append(_dep(c, "docker", "public.ecr.aws/karpenter/karpenter", cluster.KARPENTER_VERSION))
     autoscaler_repo = cluster.CHART_REPOSITORIES[cluster.CLUSTER_AUTOSCALER]
     for pin in cluster.CLUSTER_AUTOSCALER_PINS.values():
         pins.append(_dep(c, "helm", cluster.CLUSTER_AUTOSCALER, pin.chart, None, autoscaler_repo))

@@ -12,11 +12,16 @@ from typing import Any
 
 from pulumi.runtime import MockResourceArgs
 
-from components.cluster.versions import ADDON_VERSIONS, CHART_SECURITY_CONTEXT_KEYS
+from components.cluster.versions import (
+    ADDON_VERSIONS,
+    CHART_SECURITY_CONTEXT_KEYS,
+    KARPENTER_CHARTS,
+)
 from components.hardening import is_hardened_pod
 from components.observability import Namespaces
-from infra.offline.mockengine import PlatformMocks, RecordedResource, Recording
+from infra.offline.mockengine import ACCOUNT_ID, PlatformMocks, RecordedResource, Recording
 from tests.helpers import strings_in
+from tests.pod_identity import ASSOCIATION, association_of, expected_trust
 
 EKS = "eks:index:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -43,6 +48,8 @@ CLUSTER_SCOPED_KINDS = {
     "PriorityClass",
     "IngressClass",
     "CustomResourceDefinition",
+    "NodePool",
+    "EC2NodeClass",
 }
 
 
@@ -98,18 +105,31 @@ def _trust(role: RecordedResource) -> dict:
     return json.loads(role.inputs["assumeRolePolicy"])
 
 
-def _irsa_roles(recording: Recording) -> list[RecordedResource]:
+def _pod_roles(recording: Recording) -> list[RecordedResource]:
+    """Every role a pod assumes (trusted by EKS Pod Identity or, were there one, IRSA)."""
     return [
         role
         for role in recording.of_type(ROLE)
-        if any("Federated" in s.get("Principal", {}) for s in _trust(role)["Statement"])
+        if any(
+            "Federated" in s.get("Principal", {})
+            or s.get("Principal", {}).get("Service") == "pods.eks.amazonaws.com"
+            for s in _trust(role)["Statement"]
+        )
     ]
 
 
-def _irsa_subject(role: RecordedResource) -> str:
+def _pod_subject(role: RecordedResource) -> str:
+    """`<namespace>:<service account>` a Pod Identity role's trust names."""
     (statement,) = _trust(role)["Statement"]
-    (condition,) = statement["Condition"].values()
-    return next(v for k, v in condition.items() if k.endswith(":sub"))
+    tags = statement["Condition"]["StringEquals"]
+    return (
+        f"{tags['aws:RequestTag/kubernetes-namespace']}:"
+        f"{tags['aws:RequestTag/kubernetes-service-account']}"
+    )
+
+
+def _cluster_arn(settings) -> str:
+    return f"arn:aws:eks:{settings.region}:{ACCOUNT_ID}:cluster/{settings.name_prefix}"
 
 
 def _k8s_kind(resource: RecordedResource) -> str:
@@ -236,10 +256,10 @@ def test_spot_capacity_only_outside_prod_and_as_configured(recording, settings):
     assert spot == [n for n, s in settings.cluster.node_groups.items() if s.capacity_type == "SPOT"]
 
 
-def test_autoscaler_owns_desired_size_exactly_where_autoscaling_is_on(recording, settings):
+def test_autoscaler_owns_desired_size_exactly_where_cluster_autoscaler_runs(recording, settings):
     for name, group in _node_groups(recording, settings).items():
         ignored = "scalingConfig.desiredSize" in group.ignore_changes
-        assert ignored is settings.app.autoscaling, name
+        assert ignored is (settings.cluster.node_autoscaler == "cluster-autoscaler"), name
 
 
 # -- add-ons and Helm releases ----------------------------------------------------------------
@@ -267,7 +287,13 @@ def test_every_helm_release_is_pinned_from_an_https_repository_with_requests(rec
     for release in releases:
         inputs = release.inputs
         assert SEMVER.match(inputs["version"]), f"{release.name}: {inputs['version']!r}"
-        assert inputs["repositoryOpts"]["repo"].startswith("https://"), release.name
+        if inputs["chart"].startswith("oci://"):  # Karpenter: an OCI reference, no repository
+            assert inputs["chart"] == KARPENTER_CHARTS[release.inputs["name"]], release.name
+            assert "repositoryOpts" not in inputs, release.name
+            if release.inputs["name"] == "karpenter-crd":
+                continue  # CRDs only: no workload to size
+        else:
+            assert inputs["repositoryOpts"]["repo"].startswith("https://"), release.name
         # Every workload the chart runs is sized: each `resources` block requests both.
         blocks = list(_resource_blocks(inputs["values"]))
         assert blocks, release.name
@@ -289,21 +315,22 @@ def _resource_blocks(values):
             yield from _resource_blocks(item)
 
 
-def test_cluster_autoscaler_and_its_role_exist_exactly_where_autoscaling_is_on(recording, settings):
+def test_cluster_autoscaler_and_its_role_exist_exactly_where_it_is_the_node_autoscaler(
+    recording, settings
+):
     releases = [r for r in recording.of_type(RELEASE) if r.inputs["chart"] == "cluster-autoscaler"]
     roles = [
-        r
-        for r in _irsa_roles(recording)
-        if _irsa_subject(r) == "system:serviceaccount:kube-system:cluster-autoscaler"
+        r for r in _pod_roles(recording) if _pod_subject(r) == "kube-system:cluster-autoscaler"
     ]
-    expected = 1 if settings.app.autoscaling else 0
+    expected = 1 if settings.cluster.node_autoscaler == "cluster-autoscaler" else 0
     assert (len(releases), len(roles)) == (expected, expected)
+    if settings.environment in ("uat", "prod"):
+        assert expected == 0  # Karpenter there (issue 17), never both
     if releases:
         account = releases[0].inputs["values"]["rbac"]["serviceAccount"]
-        assert account["name"] == "cluster-autoscaler"
-        assert account["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
-        # The annotation is that role's ARN (the release waits for the role through it).
-        assert roles[0].urn in _dependencies(recording, releases[0])
+        assert account == {"create": True, "name": "cluster-autoscaler"}
+        # The release waits for the role's association: pods start with credentials.
+        assert association_of(recording, roles[0]).urn in _dependencies(recording, releases[0])
 
 
 # -- in-cluster objects -----------------------------------------------------------------------
@@ -354,8 +381,8 @@ def test_every_kubernetes_resource_uses_the_clusters_provider(recording, setting
         assert resource.provider.rsplit("::", 1)[0] == provider.urn, resource.name
 
 
-def test_every_irsa_role_trusts_exactly_one_service_account_with_sub_and_aud(recording, settings):
-    roles = _irsa_roles(recording)
+def test_every_workload_role_is_pod_identity_for_exactly_one_service_account(recording, settings):
+    roles = _pod_roles(recording)
     # Exactly these service accounts may assume an AWS role, nothing else in the cluster.
     expected = {
         "kube-system:aws-node",
@@ -363,26 +390,40 @@ def test_every_irsa_role_trusts_exactly_one_service_account_with_sub_and_aud(rec
         "kube-system:aws-load-balancer-controller",
         "platform-system:db-logins",
         "monitoring:cloudwatch-exporter",
-        *(["kube-system:cluster-autoscaler"] if settings.app.autoscaling else []),
+        *{"cluster-autoscaler": ["kube-system:cluster-autoscaler"],
+          "karpenter": ["kube-system:karpenter"]}.get(settings.cluster.node_autoscaler, []),
         *(f"{s.namespace}:{s.name}" for s in settings.services),
-    }
-    assert {_irsa_subject(r).removeprefix("system:serviceaccount:") for r in roles} == expected
-    provider_arn = recording.outputs["oidcProviderArn"]
-    issuer = provider_arn.split(":oidc-provider/", 1)[1]
+    }  # fmt: skip
+    assert {_pod_subject(r) for r in roles} == expected
+    by_addon = {"kube-system:aws-node", "kube-system:ebs-csi-controller-sa"}
     for role in roles:
-        (statement,) = _trust(role)["Statement"]
-        assert statement["Effect"] == "Allow"
-        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-        assert statement["Principal"] == {"Federated": provider_arn}, role.name
-        # StringEquals only: a StringLike with wildcards could match other service accounts.
-        assert set(statement["Condition"]) == {"StringEquals"}, role.name
-        assert statement["Condition"]["StringEquals"] == {
-            f"{issuer}:sub": _irsa_subject(role),
-            f"{issuer}:aud": "sts.amazonaws.com",
-        }, role.name
-        assert re.fullmatch(r"system:serviceaccount:[a-z0-9-]+:[a-z0-9-]+", _irsa_subject(role))
-    subjects = [_irsa_subject(r) for r in roles]
+        namespace, account = _pod_subject(role).split(":")
+        # No IRSA exception exists: every trust is AWS's Pod Identity shape, this cluster only.
+        assert _trust(role) == expected_trust(
+            ACCOUNT_ID, _cluster_arn(settings), namespace, account
+        ), role.name
+        if _pod_subject(role) in by_addon:
+            continue
+        association = association_of(recording, role)
+        assert (association.inputs["namespace"], association.inputs["serviceAccount"]) == (
+            namespace,
+            account,
+        )
+        assert association.inputs["disableSessionTags"] is False
+    subjects = [_pod_subject(r) for r in roles]
     assert len(set(subjects)) == len(subjects), "two roles for one service account"
+    associations = [(a.inputs["namespace"], a.inputs["serviceAccount"])
+                    for a in recording.of_type(ASSOCIATION)]  # fmt: skip
+    assert len(associations) == len(expected) - len(by_addon) == len(set(associations))
+    addons = {a.inputs["addonName"]: a for a in recording.of_type(ADDON)}
+    for name, account in (("vpc-cni", "aws-node"), ("aws-ebs-csi-driver", "ebs-csi-controller-sa")):
+        (association,) = addons[name].inputs["podIdentityAssociations"]
+        assert association["serviceAccount"] == account
+
+
+def test_no_service_account_carries_an_irsa_annotation(recording):
+    for resource in recording.resources:
+        assert "eks.amazonaws.com/role-arn" not in json.dumps(resource.inputs), resource.name
 
 
 def test_kubeconfig_is_exported_only_as_a_secret(recording):
@@ -490,7 +531,7 @@ def test_every_release_waits_for_nodes_dns_and_volumes(recording):
 def test_cluster_autoscaler_image_minor_equals_the_cluster_minor(recording, settings):
     release = _release(recording, "cluster-autoscaler")
     if release is None:
-        assert not settings.app.autoscaling
+        assert settings.cluster.node_autoscaler != "cluster-autoscaler"
         return
     tag = release.inputs["values"]["image"]["tag"]
     assert re.fullmatch(r"v\d+\.\d+\.\d+", tag), tag
@@ -505,6 +546,8 @@ def test_every_cluster_add_on_chart_runs_hardened_pods(recording):
         if chart not in CHART_SECURITY_CONTEXT_KEYS:
             continue
         pod_key, container_key = CHART_SECURITY_CONTEXT_KEYS[chart]
+        if container_key is None:
+            continue  # Karpenter: its template fixes the container context (test_karpenter)
         values = release.inputs["values"]
         assert is_hardened_pod(values[pod_key], values[container_key]), chart
 
@@ -543,9 +586,12 @@ def test_admins_get_cluster_admin_and_previewers_only_discovery(recording, setti
         config.reader_role_arns,
     )
     assert previewers and readers
-    assert set(entries) == set(admins) | set(previewers) | set(readers)
-    for entry in entries.values():
-        assert entry.inputs["type"] == "STANDARD"
+    # Karpenter's nodes join through their role's EC2_LINUX entry (no policy, no groups).
+    nodes = {p for p, e in entries.items() if e.inputs["type"] == "EC2_LINUX"}
+    assert len(nodes) == (1 if settings.cluster.node_autoscaler == "karpenter" else 0)
+    assert set(entries) - nodes == set(admins) | set(previewers) | set(readers)
+    for principal, entry in entries.items():
+        assert entry.inputs["type"] == ("EC2_LINUX" if principal in nodes else "STANDARD")
         assert not entry.inputs.get("kubernetesGroups")
     associations = recording.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
     granted = {

@@ -316,10 +316,13 @@ def test_the_cloudwatch_exporter_reads_only_metrics_of_this_stack(recording, set
         "tag:GetResources",
     ]
     values = _values(recording, "prometheus-yet-another-cloudwatch-exporter")
-    assert values["serviceAccount"]["name"] == "cloudwatch-exporter"
-    assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].startswith(
-        "arn:aws:iam::"
-    )
+    # Pod Identity: the association binds the role, the account carries no annotation.
+    assert values["serviceAccount"] == {"name": "cloudwatch-exporter"}
+    (association,) = [
+        a for a in recording.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if a.inputs["serviceAccount"] == "cloudwatch-exporter"
+    ]  # fmt: skip
+    assert association.inputs["namespace"] == "monitoring"
     config = __import__("yaml").safe_load(values["config"])
     jobs = config["discovery"]["jobs"]
     assert {j["type"] for j in jobs} == {

@@ -17,9 +17,15 @@ from kubernetes_validate.utils import ValidationError
 from components.hardening import is_hardened_pod
 from infra.config import read_stack_config
 from infra.config.services import ServiceSettings
-from infra.offline.mockengine import RecordedResource, Recording, kubernetes_manifest
+from infra.offline.mockengine import (
+    ACCOUNT_ID,
+    RecordedResource,
+    Recording,
+    kubernetes_manifest,
+)
 from infra.offline.run import plan
 from tests.conftest import planned
+from tests.pod_identity import assert_pod_identity, association_of
 
 BLUE_GREEN = "platform:bluegreen:BlueGreenService"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -203,14 +209,13 @@ def test_the_app_port_admits_exactly_its_namespace_its_alb_and_the_api_server_pr
         assert all(set(p) == {"ipBlock"} and set(p["ipBlock"]) == {"cidr"} for p in peers[1:])
 
 
-def test_service_account_carries_the_application_irsa_role(recording, settings):
+def test_the_application_role_reaches_the_pods_through_pod_identity(recording, settings):
     for service, component in _components(recording, settings):
         (account,) = _children(recording, component, SERVICE_ACCOUNT)
         role_arn = recording.outputs["services"][service.name]["roleArn"]
         assert role_arn.startswith("arn:aws:iam::")
-        assert account.inputs["metadata"].get("annotations") == {
-            "eks.amazonaws.com/role-arn": role_arn
-        }
+        # No IRSA annotation: the association binds the role to the service account.
+        assert "annotations" not in account.inputs["metadata"]
         # The role is the ApplicationAccess role that trusts exactly this service account.
         (access,) = [
             a
@@ -218,10 +223,17 @@ def test_service_account_carries_the_application_irsa_role(recording, settings):
             if a.name == f"{service.name}-access"
         ]
         (role,) = [r for r in recording.children_of(access) if r.type == "aws:iam/role:Role"]
-        assert role.urn in account.dependencies
-        subject = f"system:serviceaccount:{service.namespace}:{service.name}"
-        assert subject in role.inputs["assumeRolePolicy"]
+        cluster_arn = f"arn:aws:eks:{settings.region}:{ACCOUNT_ID}:cluster/{settings.name_prefix}"
+        assert_pod_identity(
+            recording, role, account=ACCOUNT_ID, cluster_arn=cluster_arn,
+            cluster_name=settings.name_prefix, namespace=service.namespace,
+            service_account=service.name,
+        )  # fmt: skip
+        association = association_of(recording, role)
+        assert role_arn.endswith("/" + role_arn.rsplit("/", 1)[1])
         for deployment in _children(recording, component, DEPLOYMENT):
+            # A pod started before its association exists gets no credentials.
+            assert association.urn in deployment.dependencies, deployment.name
             pod = deployment.inputs["spec"]["template"]["spec"]
             assert pod["serviceAccountName"] == account.inputs["metadata"]["name"]
 

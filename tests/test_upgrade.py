@@ -49,7 +49,7 @@ def upgrade_1_34_to_1_35_prod() -> list[Step]:
             (
                 C("node group cluster-monitoring", "1.34", "1.35"),
                 C("node group cluster-system", "1.34", "1.35"),
-                C("node group cluster-workload", "1.34", "1.35"),
+                C("NodePool cluster-nodepool-workload", "1.34 AMI", "1.35 AMI (drift)"),
             ),
         ),
         Step(
@@ -69,8 +69,7 @@ def upgrade_1_34_to_1_35_prod() -> list[Step]:
                     "1.12.0",
                     "1.12.0",
                 ),
-                C("cluster-cluster-autoscaler (cluster-autoscaler)", "9.53.0", "9.59.0"),
-                C("  image registry.k8s.io/autoscaling/cluster-autoscaler", "v1.34.2", "v1.35.0"),
+                C("cluster-karpenter-crd (karpenter-crd)", "1.14.1", "1.14.1"),
                 C("cluster-metrics-server (metrics-server)", "3.13.0", "3.13.0"),
                 C("observability-eck-operator (eck-operator)", "3.5.0", "3.5.0"),
                 C(
@@ -78,6 +77,7 @@ def upgrade_1_34_to_1_35_prod() -> list[Step]:
                     "88.5.3",
                     "88.5.3",
                 ),
+                C("cluster-karpenter (karpenter)", "1.14.1", "1.14.1"),
                 C(
                     "observability-cloudwatch-exporter "
                     "(prometheus-yet-another-cloudwatch-exporter)",
@@ -232,7 +232,8 @@ def test_karpenter_pools_drift_and_an_unpinned_oci_chart_is_named_in_the_upgrade
     )  # fmt: skip
     steps = upgrade.plan_upgrade("1.34", upgrade.inventory(recording))
     assert steps[2].changes == (C("NodePool general", "1.34 AMI", "1.35 AMI (drift)"),)
-    assert steps[4].changes == (C("karpenter (karpenter)", "(no pin for 1.34)", "1.9.0"),)
+    # Karpenter's one release is pinned for every minor it supports (1.14.1 at 1.34).
+    assert steps[4].changes == (C("karpenter (karpenter)", "1.14.1", "1.9.0"),)
     assert steps[1].changes == steps[3].changes == ()
     assert "      (nothing in this stack)" in upgrade.render("prod", "1.34", "1.35", steps)
 
@@ -248,8 +249,8 @@ def test_make_plan_from_prints_the_upgrade_after_the_plan(capsys):
     out = capsys.readouterr().out
     plan, _, section = out.partition("\nUpgrade 1.34 -> 1.35 for stack 'prod'")
     assert "Plan for stack 'prod'" in plan and section
-    assert "      cluster-cluster-autoscaler (cluster-autoscaler)" in section
-    assert "9.53.0 -> 9.59.0" in section
+    assert "      kube-proxy" in section and "v1.34.6-eksbuild.2 -> v1.35.3-eksbuild.2" in section
+    assert "      cluster-karpenter (karpenter)" in section
 
 
 def test_make_plan_from_json_carries_the_upgrade_steps(capsys):
@@ -308,4 +309,4 @@ def test_the_runbooks_example_upgrade_shows_every_change_the_plan_makes():
     changed = [c for step in upgrade_1_34_to_1_35_prod() for c in step.changes if c.changed]
     missing = [c for c in changed if f"{c.before} -> {c.after}" not in runbook]
     assert missing == []
-    assert len(changed) == 7  # control plane, kube-proxy, 3 node groups, autoscaler and image
+    assert len(changed) == 5  # control plane, kube-proxy, 2 node groups, the NodePool's AMI

@@ -43,6 +43,7 @@ def pinned_values() -> set[str]:
     }
     for pin in cluster_versions.CLUSTER_AUTOSCALER_PINS.values():
         values |= {pin.chart, pin.image_tag}
+    values |= {cluster_versions.KARPENTER_VERSION, cluster_versions.KARPENTER_IMAGE}
     values |= {chart.version for chart in observability_versions.CHARTS}
     values |= {
         observability_versions.ELASTIC_STACK_VERSION,

@@ -139,9 +139,13 @@ class BlueGreenServiceArgs:
         env_config_map: name of a ConfigMap (the platform ConfigMap) loaded with `envFrom`.
         env_secret: name of a Secret also loaded with `envFrom` (the local stack's passwords,
             where AWS uses IAM); None loads none.
-        irsa_role_arn: IAM role for the service account (IRSA). When set, the ServiceAccount
-            carries `eks.amazonaws.com/role-arn` and EKS's pod identity webhook projects the
-            web-identity token; the Kubernetes API token is never mounted either way.
+        irsa_role_arn: IAM role for the service account through IRSA, only for an image whose
+            AWS SDK predates Pod Identity. The platform's own services leave it None: their
+            role comes from a Pod Identity association (`ApplicationAccess`). When set, the
+            ServiceAccount carries `eks.amazonaws.com/role-arn`; the Kubernetes API token is
+            never mounted either way.
+        identity_ready: what the Deployments wait for besides their ServiceAccount: the
+            workload role's policies and Pod Identity association (`WorkloadRole.ready`).
         certificate_arn: ACM certificate for the HTTPS listener. Without it the ALB listens
             on HTTP 80 only (no redirect, no TLS); whether that is acceptable for a given
             environment is the settings layer's decision.
@@ -205,6 +209,7 @@ class BlueGreenServiceArgs:
     env_config_map: str | None = None
     env_secret: str | None = None
     irsa_role_arn: pulumi.Input[str] | None = None
+    identity_ready: Sequence[pulumi.Resource] = ()
     certificate_arn: pulumi.Input[str] | None = None
     hostnames: Sequence[str] = ()
     paths: Sequence[str] = ()

@@ -46,7 +46,9 @@ class BlueGreenService(pulumi.ComponentResource):
         for part, manifest in manifests.items():
             depends_on: list[pulumi.Resource] = []
             if part.startswith("deployment-"):
-                depends_on = [self.resources["serviceaccount"]]  # pods need their SA
+                # Pods need their SA, and their role's Pod Identity association: a pod started
+                # before it exists gets no AWS credentials until it restarts.
+                depends_on = [self.resources["serviceaccount"], *args.identity_ready]
             elif part == "ingress":
                 depends_on = [r for p, r in self.resources.items() if p.startswith("service-")]
             self.resources[part] = register(

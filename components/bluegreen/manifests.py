@@ -120,9 +120,10 @@ def pod_template(args: BlueGreenServiceArgs, color: str) -> dict:
         },
         "spec": {
             "serviceAccountName": args.service_name,
-            # The application never calls the Kubernetes API. IRSA does not need the API token
-            # either: EKS's pod identity webhook projects its own web-identity token (audience
-            # sts.amazonaws.com) into pods whose service account carries the role annotation.
+            # The application never calls the Kubernetes API. Neither identity needs the API
+            # token: EKS's webhook projects a token of its own (Pod Identity: audience
+            # pods.eks.amazonaws.com for an associated service account; IRSA: audience
+            # sts.amazonaws.com where the account carries the role annotation).
             "automountServiceAccountToken": False,
             "enableServiceLinks": False,
             "terminationGracePeriodSeconds": args.termination_grace_period_seconds,

@@ -6,6 +6,9 @@
     nodes.py        managed node groups with hardened launch templates
     addons.py       EKS add-ons, namespaces, StorageClasses
     controllers.py  Helm releases of the cluster's controllers, in install order
+    karpenter.py    Karpenter: node role, interruption queue, controller, node classes, pools
+    karpenter_policy.py  Karpenter's controller and queue policies (pure)
+    pools.py        NodePoolSpec, its rules and the NodePool/EC2NodeClass manifests (pure)
     policies.py     IAM policy documents of the controllers (+ the ALB controller's JSON)
 
 `versions` and `args` import neither pulumi-eks nor the Kubernetes SDK, so the settings layer
@@ -17,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from components.cluster.args import ClusterArgs, NodeGroupSpec, NodeTaint, validate
+from components.cluster.pools import NodePoolSpec
 from components.cluster.versions import ADDON_VERSIONS, KUBERNETES_VERSION
 
 if TYPE_CHECKING:
@@ -28,6 +32,7 @@ __all__ = [
     "Cluster",
     "ClusterArgs",
     "NodeGroupSpec",
+    "NodePoolSpec",
     "NodeTaint",
     "validate",
 ]

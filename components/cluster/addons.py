@@ -54,18 +54,28 @@ def eks_addon(
     addon: str,
     version: str,
     cluster_name: pulumi.Input[str],
-    role_arn: pulumi.Input[str] | None = None,
+    identity: tuple[str, pulumi.Input[str]] | None = None,
     *,
     config: dict | None = None,
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> aws.eks.Addon:
-    """One EKS managed add-on at an exact version, optionally with an IRSA role."""
+    """One EKS managed add-on at an exact version, optionally with a Pod Identity role:
+    `identity` is (service account, role ARN); EKS creates and deletes the association with
+    the add-on (no IRSA role annotation)."""
+    associations = None
+    if identity is not None:
+        service_account, role_arn = identity
+        associations = [
+            aws.eks.AddonPodIdentityAssociationArgs(
+                service_account=service_account, role_arn=role_arn
+            )
+        ]
     return aws.eks.Addon(
         f"{name}-{addon}",
         cluster_name=cluster_name,
         addon_name=addon,
         addon_version=version,
-        service_account_role_arn=role_arn,
+        pod_identity_associations=associations,
         configuration_values=json.dumps(config) if config else None,
         # The add-on's configuration is declared here; drift inside the cluster is reset.
         resolve_conflicts_on_create="OVERWRITE",

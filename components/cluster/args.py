@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.cluster.policies import ALB_CONTROLLER_POLICY_APP_VERSION
+from components.cluster.pools import NodePoolSpec, node_pool_problems
 from components.cluster.rules import (
     ADDON_VERSION,
     CAPACITY_TYPES,
@@ -37,6 +38,8 @@ from components.cluster.versions import (
     ALB_CONTROLLER,
     CHART_REPOSITORIES,
     CLUSTER_AUTOSCALER_PINS,
+    KARPENTER_KUBERNETES_VERSIONS,
+    KARPENTER_VERSION,
     KUBERNETES_VERSION,
     REQUIRED_ADDONS,
     chart_versions,
@@ -45,12 +48,15 @@ from components.kubernetes_rules import label_problems
 from components.logs import LOG_RETENTION_DAYS
 
 __all__ = [
+    "NODE_AUTOSCALERS",
     "ClusterArgs",
     "NodeGroupSpec",
     "NodeTaint",
     "node_group_problems",
     "validate",
 ]
+
+NODE_AUTOSCALERS = ("none", "cluster-autoscaler", "karpenter")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,8 +157,13 @@ class ClusterArgs:
         chart_versions: chart -> exact version for aws-load-balancer-controller,
             metrics-server and cluster-autoscaler; None uses the version table's row for
             `kubernetes_version` (`versions.chart_versions`).
-        cluster_autoscaler: install Cluster Autoscaler (and its IAM role); node groups' desired
-            sizes are then left to it.
+        node_autoscaler: what adds and removes nodes: "karpenter" (NodePools from
+            `node_pools`, its controller on `karpenter_node_group`), "cluster-autoscaler"
+            (scales the managed node groups; their desired sizes are then left to it) or
+            "none" (the node groups' sizes as given).
+        node_pools: Karpenter NodePools (with `node_autoscaler="karpenter"` only; at least one).
+        karpenter_node_group: the managed node group Karpenter's controller runs on (never on
+            nodes it manages); None: the first of `node_groups`.
         controller_replicas: replicas of the load balancer controller and metrics-server (2
             for availability; 1 is enough for dev).
         namespaces: namespaces to create for workloads (never `default`, the kube-* ones or
@@ -202,7 +213,9 @@ class ClusterArgs:
     imds_hop_limit: int = 1
     addon_versions: Mapping[str, str] | None = None
     chart_versions: Mapping[str, str] | None = None
-    cluster_autoscaler: bool = False
+    node_autoscaler: str = "none"
+    node_pools: Sequence[NodePoolSpec] = ()
+    karpenter_node_group: str | None = None
     controller_replicas: int = 2
     namespaces: Sequence[str] = ()
     system_namespace: str = "platform-system"
@@ -215,6 +228,21 @@ class ClusterArgs:
     demote_gp2: bool = True
     protect: bool = False
     controller_tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def cluster_autoscaler(self) -> bool:
+        return self.node_autoscaler == "cluster-autoscaler"
+
+    @property
+    def karpenter(self) -> bool:
+        return self.node_autoscaler == "karpenter"
+
+    def controller_node_group(self) -> NodeGroupSpec | None:
+        """The managed node group Karpenter's controller is pinned to."""
+        wanted = self.karpenter_node_group or (
+            self.node_groups[0].name if self.node_groups else None
+        )
+        return next((g for g in self.node_groups if g.name == wanted), None)
 
     def resolved_addon_versions(self) -> dict[str, str]:
         if self.addon_versions is not None:
@@ -287,6 +315,36 @@ def validate(args: ClusterArgs) -> list[str]:
     for spec in args.node_groups:
         problems += [f"node_groups[{spec.name}]: {p}" for p in node_group_problems(spec)]
     problems += _namespace_problems(args)
+    problems += _autoscaler_problems(args)
+    return problems
+
+
+def _autoscaler_problems(args: ClusterArgs) -> list[str]:
+    if args.node_autoscaler not in NODE_AUTOSCALERS:
+        return [f"node_autoscaler {args.node_autoscaler!r}: one of {', '.join(NODE_AUTOSCALERS)}"]
+    if not args.karpenter:
+        if args.node_pools:
+            return [
+                f"node_pools: {[p.name for p in args.node_pools]} given but node_autoscaler is "
+                f"{args.node_autoscaler!r}; pools need karpenter"
+            ]
+        return []
+    problems = []
+    names = [pool.name for pool in args.node_pools]
+    if not names or len(set(names)) != len(names):
+        problems.append(f"node_pools {names}: at least one pool with karpenter, unique names")
+    for pool in args.node_pools:
+        problems += [f"node_pools[{pool.name}]: {p}" for p in node_pool_problems(pool)]
+    if args.controller_node_group() is None:
+        problems.append(
+            f"karpenter_node_group {args.karpenter_node_group!r}: one of the node groups "
+            f"{[g.name for g in args.node_groups]} (the controller never runs on its own nodes)"
+        )
+    if args.kubernetes_version not in KARPENTER_KUBERNETES_VERSIONS:
+        problems.append(
+            f"kubernetes_version {args.kubernetes_version!r}: Karpenter {KARPENTER_VERSION} "
+            f"supports {', '.join(KARPENTER_KUBERNETES_VERSIONS)}"
+        )
     return problems
 
 

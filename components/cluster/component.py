@@ -3,16 +3,18 @@
 * Control plane: private API endpoint (public only with named CIDRs), authentication mode `API`
   with access entries (no aws-auth ConfigMap, no implicit cluster-creator admin), KMS envelope
   encryption of Secrets, all five control-plane log types into a KMS-encrypted log group with
-  retention, IAM OIDC provider for IRSA, upgrade policy STANDARD.
+  retention, upgrade policy STANDARD. Workload roles use EKS Pod Identity (the agent add-on
+  runs before the nodes); the IAM OIDC provider stays for IRSA exceptions and old consumers.
 * Nodes (`nodes.py`): EKS managed node groups on AL2023 in the private subnets, IMDSv2 only
   (hop limit 1 by default, so pods cannot borrow the node role), encrypted gp3 roots, no
   public IPs. The node role has only the worker and ECR pull policies; the CNI policy goes to
-  the vpc-cni add-on's IRSA role.
+  the vpc-cni add-on's Pod Identity role.
 * Add-ons (`addons.py`): EKS managed add-ons with pinned versions (vpc-cni with network policy
   enforcement, kube-proxy, eks-pod-identity-agent before the nodes; coredns and the EBS CSI
   driver after), namespaces with Pod Security labels, a default encrypted gp3 StorageClass.
 * Controllers (`controllers.py`): Helm releases of the AWS Load Balancer Controller,
-  metrics-server and (optionally) Cluster Autoscaler, each with its own IRSA role.
+  metrics-server and the node autoscaler (Karpenter or Cluster Autoscaler), each with its own
+  Pod Identity role.
 
 pulumi-eks's `Cluster` is a remote component: under the mock engine it registers as a single
 `eks:index:Cluster` with no children, so only its scalar outputs are used here.
@@ -33,10 +35,11 @@ from components.arguments import require_valid
 from components.cluster.addons import InCluster, eks_addon, namespaces, storage_classes
 from components.cluster.args import ClusterArgs, validate
 from components.cluster.controllers import controllers
+from components.cluster.karpenter import DISCOVERY_TAG, karpenter
 from components.cluster.nodes import node_groups
 from components.cluster.policies import ebs_csi_kms_policy
 from components.cluster.rules import LOG_TYPES
-from components.iam import IrsaRole, irsa_role, service_role
+from components.iam import PodIdentityCluster, WorkloadRole, pod_identity_role, service_role
 from components.logs import encrypted_log_group
 
 __all__ = [
@@ -76,8 +79,9 @@ class Cluster(pulumi.ComponentResource):
     everything in-cluster), `namespaces` (name -> Namespace), `namespace_names`,
     `system_namespace`, `node_groups` (name -> NodeGroup), `addons` (name -> Addon),
     `releases` (chart -> Release), `workloads_ready` (what a workload needs before its pods
-    can become Ready: every node group, CoreDNS, the EBS CSI driver and the gp3 class).
-    `service_account_role(...)` makes IRSA roles for other components.
+    can become Ready: every node group, CoreDNS, the EBS CSI driver and the gp3 class),
+    `pod_identity` (what a Pod Identity role is confined to).
+    `service_account_role(...)` makes Pod Identity roles for other components.
     """
 
     def __init__(
@@ -93,6 +97,14 @@ class Cluster(pulumi.ComponentResource):
         self._account_id = aws.get_caller_identity_output(opts=invoke_opts).account_id
 
         self._control_plane(name, args)
+        self.cluster_arn: pulumi.Output[str] = pulumi.Output.all(
+            self._partition, self._region, self._account_id, self.cluster_name
+        ).apply(lambda v: f"arn:{v[0]}:eks:{v[1]}:{v[2]}:cluster/{v[3]}")
+        self.pod_identity = PodIdentityCluster(
+            cluster_name=self.cluster_name,
+            cluster_arn=self.cluster_arn,
+            account_id=self._account_id,
+        )
         admin_grants = self._admins(name, args)
         node_role, node_role_policies = service_role(
             f"{name}-node",
@@ -113,6 +125,7 @@ class Cluster(pulumi.ComponentResource):
             namespace="kube-system",
             service_account="aws-node",
             managed_policy_arns=[self._aws_policy("AmazonEKS_CNI_Policy")],
+            associate=False,  # the add-on owns its association
         )
         ebs_role = self.service_account_role(
             f"{name}-ebs-csi",
@@ -124,22 +137,23 @@ class Cluster(pulumi.ComponentResource):
                 )
             },
             managed_policy_arns=[self._aws_policy("service-role/AmazonEBSCSIDriverPolicy")],
+            associate=False,
         )
 
         # With bootstrap_self_managed_addons off the cluster starts without networking, so the
         # node-level add-ons (DaemonSets) go first and the nodes wait for them; Deployments
         # (coredns, the EBS CSI controller) wait for the nodes, or they would sit DEGRADED.
-        def addon(addon_name: str, role_arn=None, **kwargs) -> aws.eks.Addon:
+        def addon(addon_name: str, identity=None, **kwargs) -> aws.eks.Addon:
             self.addons[addon_name] = eks_addon(
                 self, name, addon_name, addon_versions[addon_name], self.cluster_name,
-                role_arn, **kwargs,
+                identity, **kwargs,
             )  # fmt: skip
             return self.addons[addon_name]
 
         self.addons: dict[str, aws.eks.Addon] = {}
         cni_config = {"enableNetworkPolicy": "true"} if args.network_policy else None
         before_nodes = [
-            addon("vpc-cni", cni_role.arn, config=cni_config),
+            addon("vpc-cni", ("aws-node", cni_role.arn), config=cni_config),
             addon("kube-proxy"),
             addon("eks-pod-identity-agent"),
         ]
@@ -154,7 +168,9 @@ class Cluster(pulumi.ComponentResource):
         )
         after_nodes = list(self.node_groups.values())
         coredns = addon("coredns", depends_on=after_nodes)
-        ebs_csi = addon("aws-ebs-csi-driver", ebs_role.arn, depends_on=after_nodes)
+        ebs_csi = addon(
+            "aws-ebs-csi-driver", ("ebs-csi-controller-sa", ebs_role.arn), depends_on=after_nodes
+        )
 
         # Everything in-cluster goes through this provider; it waits for the admin access
         # entries, since the cluster creator has no implicit access, and for egress, so that
@@ -194,8 +210,27 @@ class Cluster(pulumi.ComponentResource):
             region=self._region,
             partition=self._partition,
             account_id=self._account_id,
-            irsa=self.service_account_role,
+            workload_role=self.service_account_role,
         )
+        self.karpenter: dict[str, pulumi.Resource] = {}
+        if args.karpenter:
+            self.karpenter = karpenter(
+                where,
+                args,
+                # Like the other controllers: kube-system meets none of the LB controller's
+                # webhooks (components/cluster/controllers.py), so no wait for it.
+                [*after_nodes, coredns],
+                cluster_name=self.cluster_name,
+                endpoint=self.endpoint,
+                region=self._region,
+                partition=self._partition,
+                account_id=self._account_id,
+                workload_role=self.service_account_role,
+            )
+            self.releases.update(
+                {name: self.karpenter[part] for name, part in
+                 (("karpenter-crd", "crds"), ("karpenter", "controller"))}
+            )  # fmt: skip
 
         self.register_outputs(
             {
@@ -244,6 +279,10 @@ class Cluster(pulumi.ComponentResource):
             skip_default_node_group=True,
             bootstrap_self_managed_addons=False,
             use_default_vpc_cni=True,
+            # Karpenter finds the node security group by this tag (subnets: `Network`).
+            node_security_group_tags=(
+                {DISCOVERY_TAG: args.cluster_name} if args.karpenter else None
+            ),
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             opts=pulumi.ResourceOptions(
@@ -350,22 +389,24 @@ class Cluster(pulumi.ComponentResource):
         service_account: str,
         inline_policies: Mapping[str, pulumi.Input[str]] | None = None,
         managed_policy_arns: Sequence[pulumi.Input[str]] = (),
+        associate: bool = True,
         opts: pulumi.ResourceOptions | None = None,
-    ) -> IrsaRole:
-        """IRSA role trusted by this cluster's OIDC provider for exactly one service account.
+    ) -> WorkloadRole:
+        """Pod Identity role of exactly one service account of this cluster, with its
+        association (`components.iam.pod_identity_role`).
 
         Other components (application data access, observability) call this with
         `opts=pulumi.ResourceOptions(parent=<their component>)`; the default parent is the
-        cluster. Annotate the service account with `eks.amazonaws.com/role-arn: <result>.arn`.
+        cluster. Workloads using it wait for `<result>.ready` (no annotation is involved).
         """
-        return irsa_role(
+        return pod_identity_role(
             resource_name,
-            oidc_provider_arn=self.oidc_provider_arn,
-            oidc_issuer=self.oidc_issuer,
+            cluster=self.pod_identity,
             namespace=namespace,
             service_account=service_account,
             inline_policies=inline_policies,
             managed_policy_arns=managed_policy_arns,
+            associate=associate,
             opts=opts or pulumi.ResourceOptions(parent=self),
         )
 

@@ -1,4 +1,4 @@
-"""The cluster's controllers as pinned Helm releases, each with its own IRSA role.
+"""The cluster's controllers as pinned Helm releases, each with its own Pod Identity role.
 
 Install order: every release waits for the nodes and CoreDNS (`depends_on`), and for nothing
 else, so the three install in parallel. What the AWS Load Balancer Controller's webhooks
@@ -15,6 +15,10 @@ intercept (chart 1.12.0, templates/webhook.yaml):
 So metrics-server and Cluster Autoscaler (Services and Pods in kube-system) never meet a
 webhook and need not wait for the controller; nothing needs them to be created first either
 (an HPA reports unknown metrics until metrics-server serves; the autoscaler acts once up).
+
+A release waits for its role's policies and Pod Identity association (`WorkloadRole.ready`):
+a pod started before the association exists gets no credentials until it restarts.
+Karpenter (`karpenter.py`) installs the same way, beside the controller.
 
 Every release gets the restricted pod/container security contexts from
 `components.hardening`, through the keys each chart reads (`CHART_SECURITY_CONTEXT_KEYS`).
@@ -41,7 +45,7 @@ from components.cluster.versions import (
     METRICS_SERVER,
 )
 from components.hardening import NOBODY, container_security_context, pod_security_context
-from components.iam import IrsaRole
+from components.iam import WorkloadRole
 
 __all__ = [
     "CONTROLLER_NAMESPACE",
@@ -65,9 +69,9 @@ def controllers(
     region: pulumi.Output[str],
     partition: pulumi.Output[str],
     account_id: pulumi.Output[str],
-    irsa: Callable[..., IrsaRole],
+    workload_role: Callable[..., WorkloadRole],
 ) -> dict[str, k8s.helm.v3.Release]:
-    """The controllers, in install order; `irsa` makes their IAM roles (IRSA)."""
+    """The controllers, in install order; `workload_role` makes their IAM roles."""
     releases: dict[str, k8s.helm.v3.Release] = {}
 
     def release(chart: str, values: dict, after: list[pulumi.Resource]) -> k8s.helm.v3.Release:
@@ -81,7 +85,7 @@ def controllers(
         policy=json.dumps(alb_controller_policy(), separators=(",", ":")),
         opts=pulumi.ResourceOptions(parent=where.parent),
     )
-    alb_role = irsa(
+    alb_role = workload_role(
         f"{where.name}-alb-controller",
         namespace=CONTROLLER_NAMESPACE,
         service_account=ALB_CONTROLLER,
@@ -95,7 +99,7 @@ def controllers(
             "region": region,
             "vpcId": args.vpc_id,
             "replicaCount": args.controller_replicas,
-            "serviceAccount": service_account_values(ALB_CONTROLLER, alb_role.arn),
+            "serviceAccount": service_account_values(ALB_CONTROLLER),
             "podDisruptionBudget": pdb,
             "resources": resources("100m", "128Mi", "256Mi"),
             # Only Ingress is used. The Service mutator (a Fail-closed webhook on every
@@ -104,7 +108,7 @@ def controllers(
             "enableServiceMutatorWebhook": False,
             "defaultTags": dict(args.controller_tags),
         },
-        depends_on,
+        [*depends_on, *alb_role.ready],
     )
     release(
         METRICS_SERVER,
@@ -120,7 +124,7 @@ def controllers(
     autoscaler_policy = pulumi.Output.all(partition, region, account_id).apply(
         lambda v: json.dumps(cluster_autoscaler_policy(args.cluster_name, *v))
     )
-    autoscaler_role = irsa(
+    autoscaler_role = workload_role(
         f"{where.name}-cluster-autoscaler",
         namespace=CONTROLLER_NAMESPACE,
         service_account=CLUSTER_AUTOSCALER,
@@ -133,33 +137,46 @@ def controllers(
             "awsRegion": region,
             "autoDiscovery": {"clusterName": cluster_name},
             "image": {"tag": CLUSTER_AUTOSCALER_PINS[args.kubernetes_version].image_tag},
-            "rbac": {
-                "serviceAccount": service_account_values(CLUSTER_AUTOSCALER, autoscaler_role.arn)
-            },
+            "rbac": {"serviceAccount": service_account_values(CLUSTER_AUTOSCALER)},
             "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste"},
             "resources": resources("100m", "300Mi", "600Mi"),
         },
-        depends_on,
+        [*depends_on, *autoscaler_role.ready],
     )
     return releases
 
 
 def helm_release(
-    where: InCluster, chart: str, version: str, values: dict, depends_on: list[pulumi.Resource]
+    where: InCluster,
+    chart: str,
+    version: str,
+    values: dict,
+    depends_on: list[pulumi.Resource],
+    *,
+    oci: str | None = None,
+    skip_crds: bool = False,
 ) -> k8s.helm.v3.Release:
-    """A pinned, atomic release of one controller chart in kube-system, pods hardened."""
-    pod_key, container_key = CHART_SECURITY_CONTEXT_KEYS[chart]
-    hardened = {
-        pod_key: pod_security_context(uid=NOBODY),
-        container_key: container_security_context(),
-    }
+    """A pinned, atomic release of one controller chart in kube-system, pods hardened.
+
+    `oci` is the chart's OCI reference (`oci://...`, no repository); otherwise the chart comes
+    from its repository in `CHART_REPOSITORIES`.
+    """
+    pod_key, container_key = CHART_SECURITY_CONTEXT_KEYS.get(chart, (None, None))
+    hardened: dict = {}
+    if pod_key:
+        hardened[pod_key] = pod_security_context(uid=NOBODY)
+    if container_key:
+        hardened[container_key] = container_security_context()
     return k8s.helm.v3.Release(
         f"{where.name}-{chart}",
         name=chart,
-        chart=chart,
+        chart=oci or chart,
         version=version,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORIES[chart]),
+        repository_opts=(
+            None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORIES[chart])
+        ),
         namespace=CONTROLLER_NAMESPACE,
+        skip_crds=skip_crds or None,
         values={**values, **hardened},
         # A failed install or upgrade rolls back instead of leaving a half-applied release.
         atomic=True,
@@ -169,8 +186,9 @@ def helm_release(
     )
 
 
-def service_account_values(name: str, role_arn: pulumi.Input[str]) -> dict:
-    return {"create": True, "name": name, "annotations": {"eks.amazonaws.com/role-arn": role_arn}}
+def service_account_values(name: str) -> dict:
+    # No role annotation: the Pod Identity association binds the role to this name.
+    return {"create": True, "name": name}
 
 
 def resources(cpu: str, memory: str, memory_limit: str) -> dict:

@@ -2,11 +2,12 @@
 
 The version table: per supported Kubernetes minor, the EKS managed add-ons, the Helm charts of
 the cluster's controllers with the image each runs, and the Cluster Autoscaler chart/image
-(its minor must match). The flat constants (`ADDON_VERSIONS[...]`, `CHART_VERSIONS`,
-`CHART_IMAGES`) are the current minor's row, so their users need not know the table.
-`table_gaps()` names a supported minor that lacks a pin (tests/test_version_table.py keeps it
-empty); `make plan STACK=x FROM=<minor>` (infra/offline/upgrade.py) shows one row becoming the
-next. Pure data: the settings layer imports it without importing pulumi-eks.
+(its minor must match); Karpenter is one release, with the minors it supports. The flat
+constants (`ADDON_VERSIONS[...]`, `CHART_VERSIONS`, `CHART_IMAGES`) are the current minor's
+row, so their users need not know the table. `table_gaps()` names a supported minor that lacks
+a pin (tests/test_version_table.py keeps it empty); `make plan STACK=x FROM=<minor>`
+(infra/offline/upgrade.py) shows one row becoming the next. Pure data: the settings layer
+imports it without importing pulumi-eks.
 """
 
 from __future__ import annotations
@@ -172,6 +173,45 @@ CLUSTER_AUTOSCALER_PINS = {
 # The chart's default image repository (the pins above set only the tag).
 CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
 
+# Karpenter is published only as OCI artifacts on ECR Public (no index.yaml repository): the
+# chart reference is the OCI URL itself, the version exact. The CRDs come from the separate
+# karpenter-crd chart (same version), so that `helm upgrade` upgrades them too; the
+# controller chart is installed with skip_crds. Read at aws/karpenter-provider-aws tag v1.14.1
+# (commit bde00654cd31): the release packages charts/karpenter at the tag with its image set
+# to the tag's build, whose digest the docs commit for the release (1d927085d) records.
+KARPENTER = "karpenter"
+KARPENTER_CRD = "karpenter-crd"
+# renovate: datasource=docker depName=public.ecr.aws/karpenter/karpenter
+KARPENTER_VERSION = "1.14.1"
+KARPENTER_CHARTS = {
+    KARPENTER: "oci://public.ecr.aws/karpenter/karpenter",
+    KARPENTER_CRD: "oci://public.ecr.aws/karpenter/karpenter-crd",
+}
+KARPENTER_IMAGE = (
+    "public.ecr.aws/karpenter/controller:1.14.1"
+    "@sha256:723130949e4cab989461ff07d1be4cd781d63515432494641b33c235f300ae23"
+)
+# The Kubernetes minors this Karpenter supports (the compatibility matrix at the tag,
+# website/content/en/docs/upgrading/compatibility.md: 1.33 needs >= 1.5, 1.36 >= 1.13).
+KARPENTER_KUBERNETES_VERSIONS = ("1.33", "1.34", "1.35", "1.36")
+CHART_SUPPORT.update(
+    {
+        (chart, KARPENTER_VERSION): (
+            KARPENTER_KUBERNETES_VERSIONS[0],
+            KARPENTER_KUBERNETES_VERSIONS[-1],
+        )
+        for chart in KARPENTER_CHARTS
+    }
+)
+# The node image: the EKS-optimised AL2023 AMI of the cluster's minor, newest release. Not a
+# pinned version on purpose, as for the managed node groups (EKS picks their AMI release):
+# a new AMI release is drift, and Karpenter replaces nodes within each pool's disruption
+# budget. Pin `al2023@v<YYYYMMDD>` here to hold an image during an incident.
+KARPENTER_AMI_ALIAS = "al2023@latest"
+# The API versions of its custom resources at that release (the CRDs' served versions).
+KARPENTER_API = "karpenter.sh/v1"
+KARPENTER_NODE_CLASS_API = "karpenter.k8s.aws/v1"
+
 
 def autoscaler_image(kubernetes_version: str) -> str:
     """The Cluster Autoscaler image the pinned chart runs on a cluster of this minor."""
@@ -245,4 +285,7 @@ CHART_SECURITY_CONTEXT_KEYS = {
     ALB_CONTROLLER: ("podSecurityContext", "securityContext"),
     METRICS_SERVER: ("podSecurityContext", "securityContext"),
     CLUSTER_AUTOSCALER: ("securityContext", "containerSecurityContext"),
+    # Karpenter's container context is fixed in its template (non-root 65532, read-only root,
+    # no privilege escalation, ALL capabilities dropped); only seccomp etc. are values.
+    KARPENTER: ("podSecurityContext", None),
 }

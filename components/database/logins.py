@@ -3,9 +3,9 @@
 Applications authenticate to Aurora with IAM database authentication, so each needs a login
 granted `rds_iam` — something only an administrator can create, with the master password that
 RDS keeps in Secrets Manager. This component is that administrator, and the only one: its
-Job's service account has the one IRSA role allowed to read the master secret.
+Job's service account has the one Pod Identity role allowed to read the master secret.
 
-    ServiceAccount db-logins           IRSA: GetSecretValue on the master secret only
+    ServiceAccount db-logins           Pod Identity: GetSecretValue on the master secret only
     ConfigMap     db-logins-<hash>     logins.sql + run.sh (no secret in it)
     Job           db-logins-<hash>     init: aws-cli reads the secret and the RDS CA bundle
                                        into a memory-backed volume; main: psql runs the SQL
@@ -33,7 +33,7 @@ import pulumi_kubernetes as k8s
 from components.arguments import require_valid
 from components.database.tls import rds_bundle_url
 from components.hardening import WRITABLE_TMP, container_security_context, pod_security_context
-from components.iam import irsa_role
+from components.iam import PodIdentityCluster, pod_identity_role
 
 __all__ = [
     "AWS_CLI_IMAGE",
@@ -169,8 +169,8 @@ class DatabaseLoginsArgs:
     Attributes:
         k8s_provider: Kubernetes provider of the EKS cluster.
         namespace: existing namespace for the Job (a platform namespace, not an app's).
-        oidc_provider_arn: IAM OIDC provider of the cluster (for the Job's IRSA role).
-        oidc_issuer: the cluster's OIDC issuer, with or without `https://`.
+        identity: the cluster the Job's Pod Identity role is confined to
+            (`Cluster.pod_identity`).
         master_secret_arn: the RDS-managed master-user secret (`Database.master_secret_arn`).
         master_secret_kms_key_arn: the key encrypting that secret (database domain key).
         host: the cluster's writer endpoint (not a proxy: the proxy is IAM-only).
@@ -184,8 +184,7 @@ class DatabaseLoginsArgs:
 
     k8s_provider: pulumi.ProviderResource
     namespace: str
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
+    identity: PodIdentityCluster
     master_secret_arn: pulumi.Input[str]
     master_secret_kms_key_arn: pulumi.Input[str]
     host: pulumi.Input[str]
@@ -330,10 +329,9 @@ class DatabaseLogins(pulumi.ComponentResource):
         policy = pulumi.Output.all(
             args.master_secret_arn, args.master_secret_kms_key_arn, args.region
         ).apply(lambda v: json.dumps(master_secret_policy(*v)))
-        self.role = irsa_role(
+        self.role = pod_identity_role(
             f"{name}-role",
-            oidc_provider_arn=args.oidc_provider_arn,
-            oidc_issuer=args.oidc_issuer,
+            cluster=args.identity,
             namespace=args.namespace,
             service_account=SERVICE_ACCOUNT,
             inline_policies={"master-secret": policy},
@@ -344,7 +342,6 @@ class DatabaseLogins(pulumi.ComponentResource):
             metadata={
                 "name": SERVICE_ACCOUNT,
                 "namespace": args.namespace,
-                "annotations": {"eks.amazonaws.com/role-arn": self.role.arn},
             },
             automount_service_account_token=False,
             opts=in_cluster,
@@ -370,7 +367,7 @@ class DatabaseLogins(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 in_cluster,
                 pulumi.ResourceOptions(
-                    depends_on=[account, scripts],
+                    depends_on=[account, scripts, *self.role.ready],
                     # Pulumi waits for the Job to complete and fails the update if it fails.
                     custom_timeouts=pulumi.CustomTimeouts(
                         create=f"{args.timeout_minutes}m", update=f"{args.timeout_minutes}m"

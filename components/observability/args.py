@@ -28,6 +28,7 @@ import pulumi
 
 from components.alb import AlbGroup
 from components.alb import validate as alb_problems
+from components.identity import PodIdentityCluster
 from components.kubernetes_rules import label_problems, subdomain_problems
 from components.observability.alerts import DataStoreThresholds
 
@@ -256,8 +257,8 @@ class ObservabilityArgs:
         k8s_provider: Kubernetes provider of the cluster.
         control_plane_cidrs: where the API server's webhook calls come from (the VPC CIDR:
             EKS places the control plane's network interfaces in the cluster subnets).
-        oidc_provider_arn: the cluster's IAM OIDC provider (the CloudWatch exporter's IRSA).
-        oidc_issuer: the cluster's OIDC issuer URL.
+        identity: the cluster the CloudWatch exporter's Pod Identity role is confined to
+            (`Cluster.pod_identity`); required with `cloudwatch_exporter`.
         level: "basic", "enhanced" or "full" (`SHAPES`).
         prometheus_retention: how long samples are kept, e.g. "3d", "15d" (a Prometheus duration).
         prometheus_storage_gib: the gp3 volume per Prometheus replica; the TSDB also stops at
@@ -281,17 +282,16 @@ class ObservabilityArgs:
             the StorageClass and CSI driver the volumes need (`Cluster.workloads_ready`).
         ingress_ready: what the UI Ingresses also wait for: the load balancer controller,
             whose Ingress webhook is Fail-closed (nothing else here is intercepted by it).
-        cloudwatch_exporter: export the AWS data stores' CloudWatch metrics (an IRSA role and
-            the exporter); False where there is no AWS (the local stack), which also leaves
-            `region`, `oidc_provider_arn` and `oidc_issuer` unused.
+        cloudwatch_exporter: export the AWS data stores' CloudWatch metrics (a Pod Identity
+            role and the exporter); False where there is no AWS (the local stack), which also
+            leaves `region` and `identity` unused.
     """
 
     cluster_name: str
     region: str
     k8s_provider: pulumi.ProviderResource
     control_plane_cidrs: Sequence[str]
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
+    identity: PodIdentityCluster | None = None
     level: str
     prometheus_retention: str
     prometheus_storage_gib: int
@@ -389,6 +389,8 @@ def validate(args: ObservabilityArgs) -> list[str]:
     if args.level not in LEVELS:
         return [f"level {args.level!r}: one of {', '.join(LEVELS)}"]
     problems = [f"prometheus_retention {p}" for p in duration_problems(args.prometheus_retention)]
+    if args.cloudwatch_exporter and args.identity is None:
+        problems.append("identity: required with cloudwatch_exporter (its Pod Identity role)")
     problems += [
         f"prometheus_storage_gib {p}" for p in storage_problems(args.prometheus_storage_gib)
     ]

@@ -121,14 +121,12 @@ def exporter_config(args: ObservabilityArgs) -> dict:
     }
 
 
-def values(args: ObservabilityArgs, role_arn: object) -> dict:
+def values(args: ObservabilityArgs) -> dict:
     return {
         # The chart renders `config` through `tpl`: it must be a string.
         "config": yaml.safe_dump(exporter_config(args), sort_keys=False),
-        "serviceAccount": {
-            "name": SERVICE_ACCOUNT,
-            "annotations": {"eks.amazonaws.com/role-arn": role_arn},
-        },
+        # No role annotation: a Pod Identity association binds the role to this name.
+        "serviceAccount": {"name": SERVICE_ACCOUNT},
         "extraArgs": {"scraping-interval": SCRAPE_SECONDS},
         "testConnection": False,
         # The exporter serves its cache; scraping it often costs no CloudWatch call and keeps

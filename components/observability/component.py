@@ -46,7 +46,7 @@ import components.observability.prometheus as prometheus
 import components.observability.tracing as tracing
 import components.observability.ui as ui
 from components.arguments import require_valid
-from components.iam import irsa_role
+from components.iam import pod_identity_role
 from components.kubernetes_objects import register
 from components.kubernetes_rules import pod_security_labels
 from components.observability.args import ObservabilityArgs, validate
@@ -220,10 +220,9 @@ class Observability(pulumi.ComponentResource):
 
     def _cloudwatch_exporter(self, kps: pulumi.Resource) -> None:
         args = self._args
-        role = irsa_role(
+        role = pod_identity_role(
             f"{self._name}-cloudwatch-exporter",
-            oidc_provider_arn=args.oidc_provider_arn,
-            oidc_issuer=args.oidc_issuer,
+            cluster=args.identity,
             namespace=args.namespaces.monitoring,
             service_account=cloudwatch.SERVICE_ACCOUNT,
             inline_policies={"read-metrics": json.dumps(cloudwatch.iam_policy())},
@@ -237,11 +236,13 @@ class Observability(pulumi.ComponentResource):
             version=chart.version,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
             namespace=args.namespaces.monitoring,
-            values=cloudwatch.values(args, role.arn),
+            values=cloudwatch.values(args),
             atomic=True,
             cleanup_on_fail=True,
             timeout=600,
-            opts=self._in_cluster(depends_on=[self.namespaces[args.namespaces.monitoring], kps]),
+            opts=self._in_cluster(
+                depends_on=[self.namespaces[args.namespaces.monitoring], kps, *role.ready]
+            ),
         )
         self.cloudwatch_exporter = release
 

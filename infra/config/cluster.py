@@ -8,8 +8,10 @@ from typing import Annotated, Literal
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from components.aws_catalog import instance_type_problems
+from components.cluster import pools as pool_rules
 from components.cluster import rules as cluster_rules
-from components.cluster.args import ClusterArgs, NodeGroupSpec
+from components.cluster.args import NODE_AUTOSCALERS, ClusterArgs, NodeGroupSpec, NodeTaint
+from components.cluster.pools import NodePoolSpec
 from infra.config.fields import ConfigModel, RetentionDays, component_default, rule
 
 
@@ -64,6 +66,36 @@ class NodeGroupSettings(ConfigModel):
         return self
 
 
+class NodePoolSettings(ConfigModel):
+    """One Karpenter NodePool under `platform:cluster.nodePools.<name>`."""
+
+    instance_families: list[str] = Field(min_length=1)
+    instance_sizes: list[str] = Field(min_length=1)
+    capacity_types: list[Literal[pool_rules.CAPACITY_TYPES]] = Field(min_length=1)  # type: ignore[valid-type]
+    cpu_limit: PositiveInt
+    memory_limit_gib: PositiveInt
+    consolidation_policy: Literal[pool_rules.CONSOLIDATION_POLICIES] = component_default(  # type: ignore[valid-type]
+        NodePoolSpec, "consolidation_policy"
+    )
+    consolidate_after: str = component_default(NodePoolSpec, "consolidate_after")
+    disruption_budget: str = component_default(NodePoolSpec, "disruption_budget")
+    expire_after: str = component_default(NodePoolSpec, "expire_after")
+    labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[TaintSettings] = Field(default_factory=list)
+    disk_size_gib: int = Field(
+        default=component_default(NodePoolSpec, "disk_size_gib"),
+        ge=cluster_rules.DISK_SIZE_GIB[0],
+        le=cluster_rules.DISK_SIZE_GIB[1],
+    )
+
+    def spec(self, name: str) -> NodePoolSpec:
+        return NodePoolSpec(
+            name=name,
+            **self.model_dump(exclude={"taints"}),
+            taints=[NodeTaint(**t.model_dump()) for t in self.taints],
+        )
+
+
 class ClusterSettings(ConfigModel):
     """`platform:cluster`."""
 
@@ -100,6 +132,46 @@ class ClusterSettings(ConfigModel):
     controller_replicas: int = Field(
         ge=cluster_rules.CONTROLLER_REPLICAS[0], le=cluster_rules.CONTROLLER_REPLICAS[1]
     )
+    # What adds nodes: karpenter (uat, prod), cluster-autoscaler or none (dev). Independent of
+    # app.autoscaling (the pods' HPA).
+    node_autoscaler: Literal[NODE_AUTOSCALERS]  # type: ignore[valid-type]
+    # Every profile names its pools (dev: none), so no settings default stands in for them.
+    node_pools: dict[str, NodePoolSettings]
+    karpenter_node_group: str | None = None
+
+    def node_pool_specs(self) -> list[NodePoolSpec]:
+        return [pool.spec(name) for name, pool in self.node_pools.items()]
+
+    @model_validator(mode="after")
+    def _node_autoscaling(self) -> ClusterSettings:
+        problems = []
+        karpenter = self.node_autoscaler == "karpenter"
+        if self.node_pools and not karpenter:
+            problems.append(
+                f"nodePools {sorted(self.node_pools)}: only with nodeAutoscaler: karpenter "
+                f"(it is {self.node_autoscaler}); remove them or switch"
+            )
+        if karpenter and not self.node_pools:
+            problems.append("nodePools: nodeAutoscaler karpenter needs at least one pool")
+        if self.karpenter_node_group is not None and not karpenter:
+            problems.append("karpenterNodeGroup: only with nodeAutoscaler: karpenter")
+        group = self.karpenter_node_group or next(iter(self.node_groups), None)
+        if karpenter and group not in self.node_groups:
+            problems.append(
+                f"karpenterNodeGroup {group!r}: one of nodeGroups {sorted(self.node_groups)} "
+                "(Karpenter's controller runs on a managed node group, never on its own nodes)"
+            )
+        for name, pool in self.node_pools.items():
+            if name in self.node_groups:
+                problems.append(
+                    f"nodePools.{name}: the name of a node group too; one name, one kind of node"
+                )
+            problems += [
+                f"nodePools.{name}: {p}" for p in pool_rules.node_pool_problems(pool.spec(name))
+            ]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     @field_validator("node_groups")
     @classmethod

@@ -54,6 +54,8 @@ FLOORS = (
     Floor("cluster.endpointPublicAccess", "=="),
     Floor("cluster.logRetentionDays", ">="),
     Floor("cluster.nodeGroups.*.capacityType", "==", "ON_DEMAND"),
+    Floor("cluster.nodePools.*.capacityTypes", "==", ["on-demand"]),
+    Floor("cluster.nodeAutoscaler", "=="),
     Floor("database.mode", "=="),
     Floor("database.readerCount", ">="),
     Floor("database.backupRetentionDays", ">="),

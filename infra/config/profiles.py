@@ -60,6 +60,10 @@ PROFILES: dict[str, dict[str, Any]] = {
             # One shared spot group: controllers, the basic monitoring stack and the services
             # fit on two 4 GiB nodes (docs/sizing.md has the arithmetic and the trade-off).
             "controllerReplicas": 1,
+            # dev keeps two fixed spot nodes: its load is a developer's, a node autoscaler
+            # (Karpenter's controller alone wants ~0.5 GiB) would cost more than it saves.
+            "nodeAutoscaler": "none",
+            "nodePools": {},
             "nodeGroups": {
                 "general": {
                     # Same size (2 vCPU, 4 GiB), several families, so spot capacity is found.
@@ -149,12 +153,21 @@ PROFILES: dict[str, dict[str, Any]] = {
                     "desiredSize": 2,
                     "labels": {"role": "system"},
                 },
+            },
+            # Karpenter replaces the former workload node group (2..6 x 2 vCPU / 8 GiB spot):
+            # the same families, spot first with on-demand fallback, at most 12 vCPUs.
+            "nodeAutoscaler": "karpenter",
+            "karpenterNodeGroup": "system",
+            "nodePools": {
                 "workload": {
-                    "instanceTypes": ["t3.large", "t3a.large", "m5.large"],
-                    "capacityType": "SPOT",
-                    "minSize": 2,
-                    "maxSize": 6,
-                    "desiredSize": 2,
+                    "instanceFamilies": ["t3", "t3a", "m5", "m6i"],
+                    "instanceSizes": ["large"],
+                    "capacityTypes": ["spot", "on-demand"],
+                    "cpuLimit": 12,
+                    "memoryLimitGib": 48,
+                    "consolidateAfter": "5m",
+                    "disruptionBudget": "1",
+                    "expireAfter": "720h",
                     "labels": {"role": "workload"},
                 },
             },
@@ -237,17 +250,6 @@ PROFILES: dict[str, dict[str, Any]] = {
                     "desiredSize": 3,
                     "labels": {"role": "system"},
                 },
-                "workload": {
-                    # 3 x 8 GiB for the services and the controllers; the cluster autoscaler
-                    # adds nodes up to maxSize under load.
-                    "instanceTypes": ["m6i.large"],
-                    "capacityType": "ON_DEMAND",
-                    "minSize": 3,
-                    "maxSize": 9,
-                    "desiredSize": 3,
-                    "maxUnavailable": 1,
-                    "labels": {"role": "workload"},
-                },
                 # The full observability stack on its own tainted nodes: two Prometheus
                 # (3 GiB each), three Elasticsearch (4 GiB), Alertmanager, Grafana, Jaeger,
                 # Kibana; one node per zone, so a zone loss keeps a replica of each.
@@ -262,6 +264,24 @@ PROFILES: dict[str, dict[str, Any]] = {
                     "taints": [
                         {"key": "dedicated", "value": "monitoring", "effect": "NO_SCHEDULE"}
                     ],
+                },
+            },
+            # Karpenter replaces the former workload node group (3..9 x m6i.large): on-demand
+            # only (a floor), 2-vCPU and 4-vCPU general-purpose types of three generations, at
+            # most 36 vCPUs / 144 GiB; one node at a time, nodes renewed every 30 days.
+            "nodeAutoscaler": "karpenter",
+            "karpenterNodeGroup": "system",
+            "nodePools": {
+                "workload": {
+                    "instanceFamilies": ["m6i", "m6a", "m7i"],
+                    "instanceSizes": ["large", "xlarge"],
+                    "capacityTypes": ["on-demand"],
+                    "cpuLimit": 36,
+                    "memoryLimitGib": 144,
+                    "consolidateAfter": "10m",
+                    "disruptionBudget": "1",
+                    "expireAfter": "720h",
+                    "labels": {"role": "workload"},
                 },
             },
         },

@@ -26,6 +26,7 @@ from components.alb import AlbGroup
 from components.bluegreen.args import BlueGreenServiceArgs, ContainerResources
 from components.cache import CacheArgs
 from components.cluster.args import ClusterArgs, NodeGroupSpec, NodeTaint
+from components.cluster.pools import NodePoolSpec
 from components.data_store import StorePlacement
 from components.database.args import DatabaseArgs
 from components.encryption import KeysArgs
@@ -51,6 +52,7 @@ _SOURCES: dict[type[BaseModel], tuple[tuple[type, ...], dict[str, str]]] = {
     foundation.AlbSettings: ((AlbGroup,), {}),
     cluster.TaintSettings: ((NodeTaint,), {}),
     cluster.NodeGroupSettings: ((NodeGroupSpec,), {}),
+    cluster.NodePoolSettings: ((NodePoolSpec,), {}),
     cluster.ClusterSettings: ((ClusterArgs,), {"version": "kubernetes_version"}),
     data_stores.DatabaseSettings: ((DatabaseArgs, StorePlacement), {}),
     data_stores.CacheSettings: ((CacheArgs, StorePlacement), {}),
@@ -93,6 +95,11 @@ DESCRIPTIONS: dict[str, str] = {
     "cluster.logRetentionDays": "Retention of the control-plane log group (a CloudWatch value).",
     "cluster.nodeGroups": "Managed node groups by name; an entry the profile lacks needs "
     "instanceTypes, capacityType, minSize, maxSize and desiredSize.",
+    "cluster.nodePools": "Karpenter NodePools by name (nodeAutoscaler karpenter; prod: "
+    "capacityTypes [on-demand] only); an entry the profile lacks needs instanceFamilies, "
+    "instanceSizes, capacityTypes, cpuLimit and memoryLimitGib.",
+    "cluster.nodeAutoscaler": "What adds nodes: karpenter (uat, prod; prod's floor), "
+    "cluster-autoscaler or none (dev). app.autoscaling is the pods' HPA, a separate switch.",
     "cluster.namespaces": "Application namespaces (Pod Security restricted, ALB readiness gates).",
     "cluster.controllerReplicas": "Replicas of the load balancer controller and metrics-server.",
     "database": "Aurora PostgreSQL.",

@@ -27,6 +27,8 @@ from components.hardening import is_hardened_pod
 PROD = "prod"
 REQUIRED_TAGS = ("project", "environment", "owner", "cost-center", "managed-by", "stack")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+# oci://<registry host>/<path>: no tag (`:x`) or digest (`@sha256:`) after the last segment.
+_OCI_CHART = re.compile(r"^oci://[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+$")
 AWS_PROVIDER = "pulumi:providers:aws"
 
 # Where data lives: never replaced or deleted by a routine change in prod.
@@ -267,9 +269,20 @@ def _helm_pinned(stack: Stack) -> Iterator[Violation]:
     for r in stack.of("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"):
         version = str(r.props.get("version") or "")
         repo = _get(r.props, "repositoryOpts", "repo") or ""
+        chart = str(r.props.get("chart") or "")
         if not _SEMVER.fullmatch(version):
             yield Violation("helm-charts-pinned", r.urn, f"{r.name}: chart version {version!r}")
-        if not str(repo).startswith("https://"):
+        if chart.startswith("oci://"):
+            # An OCI chart is its own registry reference (TLS is the registry protocol's);
+            # a repository beside it, or a tag or digest inside it, would bypass `version`.
+            if repo or not _OCI_CHART.fullmatch(chart):
+                yield Violation(
+                    "helm-charts-pinned",
+                    r.urn,
+                    f"{r.name}: OCI chart {chart!r} with repository {repo!r} (an oci:// "
+                    "reference without tag or digest, the version in `version`, no repository)",
+                )
+        elif not str(repo).startswith("https://"):
             yield Violation("helm-charts-pinned", r.urn, f"{r.name}: repository {repo!r}")
 
 
@@ -327,7 +340,8 @@ RULES: tuple[Rule, ...] = (
          "isolated subnet tier only.", _isolated_data_stores),
     Rule("prod-stateful-protected", "In prod every stateful resource is protected.",
          _prod_stateful_protected, local=True),
-    Rule("helm-charts-pinned", "Every Helm chart has an exact version and an https repository.",
+    Rule("helm-charts-pinned", "Every Helm chart has an exact version and an https repository "
+         "(or is an oci:// reference without tag, digest or repository).",
          _helm_pinned, local=True),
     Rule("pods-hardened", "Every pod meets Pod Security restricted and runs non-root, "
          "RuntimeDefault seccomp, no privilege escalation, all capabilities dropped, read-only "

@@ -1,19 +1,25 @@
 """Rough monthly cost of a plan, from the resources it would create.
 
-Fixed costs only, at on-demand list prices for eu-west-1 (USD, 730 hours a month): the EKS
-control plane, nodes, NAT gateways and their public IPv4 addresses, interface endpoints,
-load balancers (one per IngressGroup), KMS keys, secrets, Aurora (and its RDS Proxy),
+Fixed costs, at on-demand list prices for eu-west-1 (USD, 730 hours a month): the EKS
+control plane, managed node groups, NAT gateways and their public IPv4 addresses, interface
+endpoints, load balancers (one per IngressGroup), KMS keys, secrets, Aurora (and its RDS Proxy),
 ElastiCache and MSK. Usage-based charges — data transfer and NAT processing, ALB capacity
 units, log ingestion, S3 and snapshot storage, backups — come on top. Prices change: update
 `HOURLY` when they do; an instance type missing from it is reported, not guessed.
+
+Karpenter's nodes are not fixed: a pool launches what pending pods need, from nothing up to its
+limits. `ceilings` says what each pool costs at most: the most expensive way to fill its
+`limits` (vCPUs and memory, whichever binds first) with whole nodes of any type it may launch,
+at on-demand prices (a spot price can rise to on-demand), plus their root volumes.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from components.alb import ALB
+from components.capacity import instance_shape
 from components.kubernetes_rules import quantity
 from infra.offline.mockengine import Recording
 
@@ -43,6 +49,10 @@ HOURLY: dict[str, float] = {
     "m5.large": 0.107,
     "m6i.large": 0.107,
     "m6i.xlarge": 0.214,
+    "m6a.large": 0.0963,
+    "m6a.xlarge": 0.1926,
+    "m7i.large": 0.1124,
+    "m7i.xlarge": 0.2248,
     "r6i.large": 0.141,
     # Aurora
     "db.t4g.medium": 0.09,
@@ -69,6 +79,12 @@ class CostLine:
 class CostEstimate:
     lines: list[CostLine]
     unpriced: list[str]
+    # Per Karpenter pool: the most it can cost at its limits (not in `total`).
+    ceilings: list[CostLine] = field(default_factory=list)
+
+    @property
+    def ceiling_total(self) -> float:
+        return round(sum(line.monthly_usd for line in self.ceilings), 2)
 
     @property
     def total(self) -> float:
@@ -152,7 +168,42 @@ def estimate(recording: Recording) -> CostEstimate:
     totals["load balancers (ALB)"] += len(_alb_groups(recording)) * HOURLY["alb"] * month
     totals["persistent volumes (gp3)"] += _persistent_volume_gib(recording) * GP3_GB_MONTH
     lines = [CostLine(item, round(usd, 2)) for item, usd in sorted(totals.items()) if usd]
-    return CostEstimate(lines=lines, unpriced=sorted(set(unpriced)))
+    ceilings = [_pool_ceiling(pool, recording, unpriced) for pool in recording.of_type(NODE_POOL)]
+    return CostEstimate(lines=lines, unpriced=sorted(set(unpriced)), ceilings=ceilings)
+
+
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+
+
+def _pool_ceiling(pool, recording: Recording, unpriced: list[str]) -> CostLine:
+    """The most `pool` can cost a month at its limits (module docstring)."""
+    spec = pool.inputs["spec"]
+    name = pool.inputs["metadata"]["name"]
+    wanted = {r["key"]: r["values"] for r in spec["template"]["spec"]["requirements"]}
+    families = wanted["karpenter.k8s.aws/instance-family"]
+    sizes = wanted["karpenter.k8s.aws/instance-size"]
+    cpu = float(spec["limits"]["cpu"])
+    memory_gib = quantity(spec["limits"]["memory"]) / 2**30
+    classes = {c.inputs["metadata"]["name"]: c for c in recording.of_type(NODE_CLASS)}
+    node_class = classes.get(spec["template"]["spec"]["nodeClassRef"]["name"])
+    disk_gib = 0.0
+    if node_class is not None:
+        for device in node_class.inputs["spec"].get("blockDeviceMappings", []):
+            disk_gib += quantity(device["ebs"]["volumeSize"]) / 2**30
+    worst = 0.0
+    for family in families:
+        for size in sizes:
+            instance = f"{family}.{size}"
+            shape = instance_shape(instance)
+            if shape is None:
+                unpriced.append(f"{instance} shape")
+                continue
+            nodes = int(min(cpu // shape.vcpus, memory_gib // shape.memory_gib))
+            node_month = _hourly(instance, unpriced) * HOURS_PER_MONTH + disk_gib * GP3_GB_MONTH
+            worst = max(worst, nodes * node_month)
+    limits = f"{spec['limits']['cpu']} vCPU, {spec['limits']['memory']}"
+    return CostLine(f"Karpenter pool {name} at its limits ({limits})", round(worst, 2))
 
 
 def _alb_groups(recording: Recording) -> set[str]:

@@ -112,6 +112,9 @@ def _sizing_and_cost(settings: Settings, recording: Recording) -> list[str]:
     lines.append(f"    ${cost.total:>9,.2f}  total")
     if cost.unpriced:
         lines.append(f"    not priced (add to infra/offline/cost.py): {', '.join(cost.unpriced)}")
+    if cost.ceilings:
+        lines += ["", "Node pools: nothing fixed; at most, at their limits (on-demand prices)"]
+        lines += [f"    ${line.monthly_usd:>9,.2f}  {line.item}" for line in cost.ceilings]
     return lines
 
 

@@ -80,6 +80,7 @@ def sizing_rows(settings: Settings, cost: CostEstimate | None = None) -> list[tu
         ("S3 replication", settings.replica_region or "off"),
         ("protected stateful resources", "yes" if settings.protect else "no"),
         (f"EKS {settings.cluster.version} node groups", _node_groups(settings)),
+        ("node autoscaling", _node_autoscaling(settings)),
         ("database", _database(settings)),
         ("database backups (days)", str(settings.database.backup_retention_days)),
         (
@@ -96,7 +97,24 @@ def sizing_rows(settings: Settings, cost: CostEstimate | None = None) -> list[tu
     ]
     if cost is not None:
         rows.append(("estimated fixed cost (make plan)", f"~${cost.total:,.0f}/month"))
+        ceiling = f"up to ~${cost.ceiling_total:,.0f}/month" if cost.ceilings else "none"
+        rows.append(("Karpenter pools at their limits (on top, when used)", ceiling))
     return rows
+
+
+def _node_autoscaling(settings: Settings) -> str:
+    cluster = settings.cluster
+    if cluster.node_autoscaler != "karpenter":
+        return {"none": "none (fixed node groups)"}.get(
+            cluster.node_autoscaler, cluster.node_autoscaler
+        )
+    pools = [
+        f"{name}: {'/'.join(pool.capacity_types)} {', '.join(pool.instance_families)} "
+        f"({', '.join(pool.instance_sizes)}), <= {pool.cpu_limit} vCPU / "
+        f"{pool.memory_limit_gib} GiB"
+        for name, pool in cluster.node_pools.items()
+    ]
+    return "Karpenter: " + "; ".join(pools)
 
 
 def render_table(columns: dict[str, list[tuple[str, str]]]) -> str:

@@ -88,6 +88,10 @@ def _chart_name(chart: str) -> str:
 def pinned_charts(minor: str) -> dict[str, str]:
     """Every chart the version table pins for this minor (cluster controllers, observability)."""
     charts = cluster_versions.chart_versions(minor)
+    if minor in cluster_versions.KARPENTER_KUBERNETES_VERSIONS:  # one release for its minors
+        charts |= dict.fromkeys(
+            cluster_versions.KARPENTER_CHARTS, cluster_versions.KARPENTER_VERSION
+        )
     for chart in observability_versions.CHARTS_BY_MINOR.get(minor, ()):
         charts[chart.name] = chart.version
     return charts
@@ -96,6 +100,8 @@ def pinned_charts(minor: str) -> dict[str, str]:
 def pinned_images(minor: str) -> dict[str, tuple[str, ...]]:
     """The images each chart runs at this minor's pin."""
     images = {name: (image,) for name, image in cluster_versions.chart_images(minor).items()}
+    if minor in cluster_versions.KARPENTER_KUBERNETES_VERSIONS:
+        images[cluster_versions.KARPENTER] = (cluster_versions.KARPENTER_IMAGE,)
     for chart in observability_versions.CHARTS_BY_MINOR.get(minor, ()):
         images[chart.name] = chart.images
     return images

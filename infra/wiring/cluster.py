@@ -32,7 +32,10 @@ def cluster(settings: Settings, network: Network, regions: Regions) -> Cluster:
             allow_public_access_from_anywhere=config.allow_public_access_from_anywhere,
             log_retention_days=config.log_retention_days,
             imds_hop_limit=config.imds_hop_limit,
-            cluster_autoscaler=settings.app.autoscaling,
+            # Node autoscaling has its own switch; app.autoscaling is the pods' HPA.
+            node_autoscaler=config.node_autoscaler,
+            node_pools=config.node_pool_specs(),
+            karpenter_node_group=config.karpenter_node_group,
             controller_replicas=config.controller_replicas,
             egress=network.egress,
             namespaces=config.namespaces,

@@ -182,8 +182,7 @@ def _database_logins(
         DatabaseLoginsArgs(
             k8s_provider=cluster.provider,
             namespace=cluster.args.system_namespace,
-            oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_issuer=cluster.oidc_issuer,
+            identity=cluster.pod_identity,
             master_secret_arn=database.master_secret_arn,
             master_secret_kms_key_arn=regions.keys.arns["database"],
             host=database.endpoint,

@@ -63,6 +63,7 @@ def network(settings: Settings, regions: Regions) -> Network:
             flow_log_retention_days=config.flow_log_retention_days,
             interface_endpoints=config.interface_endpoints,
             cluster_name=settings.name_prefix,
+            node_discovery=settings.cluster.node_autoscaler == "karpenter",
         ),
         regions.opts,
     )

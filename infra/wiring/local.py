@@ -105,8 +105,6 @@ def _observability(settings: LocalSettings, provider: k8s.Provider) -> Observabi
             k8s_provider=provider,
             # The API server's webhook calls come from the nodes' network.
             control_plane_cidrs=list(settings.local.node_cidrs),
-            oidc_provider_arn="",
-            oidc_issuer="",
             level=config.level,
             prometheus_retention=config.prometheus_retention,
             prometheus_storage_gib=config.prometheus_storage_gib,

@@ -93,8 +93,7 @@ def service(
             k8s_provider=cluster.provider,
             namespace=entry.namespace,
             service_account=entry.name,
-            oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_issuer=cluster.oidc_issuer,
+            identity=cluster.pod_identity,
             config_map_name=f"{entry.name}-platform",
             database=DatabaseConnection(
                 endpoint=database.endpoint,
@@ -143,7 +142,9 @@ def service(
             health_path=entry.health_path,
             resources=ContainerResources(**entry.resources.model_dump()),
             env_config_map=f"{entry.name}-platform",
-            irsa_role_arn=access.role_arn,
+            # The workload role reaches the pods through its Pod Identity association, not a
+            # service-account annotation: the Deployments wait for it.
+            identity_ready=access.ready,
             certificate_arn=entry.certificate_arn,
             hostnames=entry.hostnames,
             paths=entry.paths,

@@ -19,11 +19,13 @@ from components.app_access import (
     StreamingConnection,
 )
 from components.cache import Cache, CacheArgs
+from components.iam import PodIdentityCluster
 from infra.offline.mockengine import ACCOUNT_ID, run_program
+from tests.pod_identity import assert_pod_identity, trust
 
 CONFIG = {"aws:region": "eu-west-1"}
-ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789"
-OIDC_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{ISSUER}"
+CLUSTER_ARN = f"arn:aws:eks:eu-west-1:{ACCOUNT_ID}:cluster/test"
+IDENTITY = PodIdentityCluster(cluster_name="test", cluster_arn=CLUSTER_ARN, account_id=ACCOUNT_ID)
 PROXY_ID = "prx-0123456789abcdef0"
 PROXY_HOST = "db-proxy.proxy-x.eu-west-1.rds.amazonaws.com"
 CACHE_KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/cache"
@@ -52,8 +54,7 @@ def _access(name: str, **stores) -> ApplicationAccess:
             k8s_provider=provider,
             namespace="shop",
             service_account="shop-api",
-            oidc_provider_arn=OIDC_ARN,
-            oidc_issuer=f"https://{ISSUER}",
+            identity=IDENTITY,
             **stores,
         ),
     )
@@ -126,17 +127,13 @@ def _by_action(policy: dict) -> dict[str, list]:
     return found
 
 
-def test_trust_is_limited_to_the_one_service_account(rec):
+def test_trust_is_limited_to_the_one_service_account_through_pod_identity(rec):
     role = rec.one("aws:iam/role:Role", "app-role")
-    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-    assert statement["Principal"] == {"Federated": OIDC_ARN}
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert statement["Condition"] == {
-        "StringEquals": {
-            f"{ISSUER}:sub": "system:serviceaccount:shop:shop-api",
-            f"{ISSUER}:aud": "sts.amazonaws.com",
-        }
-    }
+    assert_pod_identity(
+        rec, role, account=ACCOUNT_ID, cluster_arn=CLUSTER_ARN, cluster_name="test",
+        namespace="shop", service_account="shop-api",
+    )  # fmt: skip
+    assert "Federated" not in json.dumps(trust(role))
 
 
 def test_policy_allows_exactly_the_listed_actions(rec):

@@ -26,6 +26,7 @@ from components.cluster.versions import (
 )
 from infra.offline import mockengine
 from infra.offline.mockengine import PlatformMocks, Recording, run_program
+from tests.pod_identity import ASSOCIATION, assert_pod_identity, expected_trust, trust
 
 CONFIG = {"aws:region": "eu-west-1"}
 SECRETS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/cluster-secrets"
@@ -67,7 +68,7 @@ PROD = dataclasses.replace(
     DEV,
     public_endpoint=True,
     public_access_cidrs=OFFICE,
-    cluster_autoscaler=True,
+    node_autoscaler="cluster-autoscaler",
     controller_replicas=2,
     log_retention_days=365,
     node_ssm_access=True,
@@ -384,19 +385,23 @@ def test_coredns_and_ebs_csi_wait_for_nodes_and_nodes_wait_for_networking():
             assert addon[name].urn in run.depends_on(group)
 
 
-def test_addon_roles_are_irsa_roles_with_the_right_permissions():
+def test_addon_roles_are_pod_identity_roles_the_addons_associate():
     run = dev()
     addon = {a.inputs["addonName"]: a for a in run.rec.of_type("aws:eks/addon:Addon")}
     cni_role = run.one("aws:iam/role:Role", "cluster-vpc-cni")
     ebs_role = run.one("aws:iam/role:Role", "cluster-ebs-csi")
-    assert (
-        addon["vpc-cni"].inputs["serviceAccountRoleArn"].endswith(f"/{_role_name(run, cni_role)}")
+    pairs = (
+        ("vpc-cni", "aws-node", cni_role),
+        ("aws-ebs-csi-driver", "ebs-csi-controller-sa", ebs_role),
     )
-    assert (
-        addon["aws-ebs-csi-driver"]
-        .inputs["serviceAccountRoleArn"]
-        .endswith(f"/{_role_name(run, ebs_role)}")
-    )
+    for name, account, role in pairs:
+        (association,) = addon[name].inputs["podIdentityAssociations"]
+        assert association["serviceAccount"] == account
+        assert association["roleArn"].endswith(f"/{_role_name(run, role)}")
+        assert "serviceAccountRoleArn" not in addon[name].inputs  # no IRSA
+    # The add-ons own their associations: no second, separate one for the same account.
+    associated = {a.inputs["serviceAccount"] for a in run.rec.of_type(ASSOCIATION)}
+    assert not associated & {"aws-node", "ebs-csi-controller-sa"}
     assert _policy_arns(run, "cluster-ebs-csi") == {
         "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
     }
@@ -408,37 +413,40 @@ def test_addon_roles_are_irsa_roles_with_the_right_permissions():
     assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 
 
-# -- IRSA -------------------------------------------------------------------------------------
-IRSA_ROLES = {
+# -- Pod Identity -----------------------------------------------------------------------------
+WORKLOAD_ROLES = {
     "cluster-vpc-cni": "kube-system:aws-node",
     "cluster-ebs-csi": "kube-system:ebs-csi-controller-sa",
     "cluster-alb-controller": "kube-system:aws-load-balancer-controller",
     "cluster-cluster-autoscaler": "kube-system:cluster-autoscaler",
 }
+CLUSTER_ARN = f"arn:aws:eks:eu-west-1:{mockengine.ACCOUNT_ID}:cluster/platform-test"
 
 
-@pytest.mark.parametrize("role_name", sorted(IRSA_ROLES))
-def test_irsa_trust_is_one_service_account_of_this_clusters_oidc_provider(role_name):
+@pytest.mark.parametrize("role_name", sorted(WORKLOAD_ROLES))
+def test_workload_trust_is_one_service_account_of_this_cluster_through_pod_identity(role_name):
     run = prod()
-    trust = json.loads(run.one("aws:iam/role:Role", role_name).inputs["assumeRolePolicy"])
-    (statement,) = trust["Statement"]
-    provider_arn = run.rec.outputs["oidcProviderArn"]
-    issuer = provider_arn.split(":oidc-provider/", 1)[1]
-    assert statement["Effect"] == "Allow"
-    assert statement["Principal"] == {"Federated": provider_arn}
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert statement["Condition"] == {
-        "StringEquals": {
-            f"{issuer}:sub": f"system:serviceaccount:{IRSA_ROLES[role_name]}",
-            f"{issuer}:aud": "sts.amazonaws.com",
-        }
-    }
+    role = run.one("aws:iam/role:Role", role_name)
+    namespace, account = WORKLOAD_ROLES[role_name].split(":")
+    assert trust(role) == expected_trust(mockengine.ACCOUNT_ID, CLUSTER_ARN, namespace, account)
+    if role_name in ("cluster-vpc-cni", "cluster-ebs-csi"):
+        return  # associated by their add-ons (test above)
+    assert_pod_identity(
+        run.rec, role, account=mockengine.ACCOUNT_ID, cluster_arn=CLUSTER_ARN,
+        cluster_name="platform-test", namespace=namespace, service_account=account,
+    )  # fmt: skip
+
+
+def test_no_role_trusts_the_oidc_provider():
+    for run in (dev(), prod()):
+        for role in run.rec.of_type("aws:iam/role:Role"):
+            assert "AssumeRoleWithWebIdentity" not in role.inputs["assumeRolePolicy"], role.name
 
 
 def test_service_account_role_helper_for_other_components():
     def extra(cluster: Cluster) -> None:
         role = cluster.service_account_role(
-            "app-irsa",
+            "app-role",
             namespace="apps",
             service_account="api",
             inline_policies={"read": json.dumps({"Version": "2012-10-17", "Statement": []})},
@@ -447,11 +455,13 @@ def test_service_account_role_helper_for_other_components():
         pulumi.export("appRoleArn", role.arn)
 
     run = _run(DEV, extra)
-    role = run.one("aws:iam/role:Role", "app-irsa")
-    condition = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]
-    assert "system:serviceaccount:apps:api" in condition["StringEquals"].values()
-    run.one("aws:iam/rolePolicy:RolePolicy", "app-irsa-read")
-    attachment = run.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "app-irsa-managed-0")
+    role = run.one("aws:iam/role:Role", "app-role")
+    assert_pod_identity(
+        run.rec, role, account=mockengine.ACCOUNT_ID, cluster_arn=CLUSTER_ARN,
+        cluster_name="platform-test", namespace="apps", service_account="api",
+    )  # fmt: skip
+    run.one("aws:iam/rolePolicy:RolePolicy", "app-role-read")
+    attachment = run.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "app-role-managed-0")
     assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
     assert run.rec.outputs["appRoleArn"].endswith(f"/{attachment.inputs['role']}")
 
@@ -533,7 +543,7 @@ def test_every_release_has_an_exact_version_an_explicit_repository_and_requests(
         assert groups <= run.depends_on(release)  # pods need nodes to become ready
 
 
-def test_load_balancer_controller_uses_irsa_with_the_reference_policy():
+def test_load_balancer_controller_uses_pod_identity_with_the_reference_policy():
     run = dev()
     release = _releases(run)["aws-load-balancer-controller"].inputs
     assert release["version"] == CHART_VERSIONS["aws-load-balancer-controller"]
@@ -543,10 +553,9 @@ def test_load_balancer_controller_uses_irsa_with_the_reference_policy():
     assert values["vpcId"] == "vpc-0test"
     account = values["serviceAccount"]
     assert account["name"] == "aws-load-balancer-controller" and account["create"] is True
-    role = run.one("aws:iam/role:Role", "cluster-alb-controller")
-    assert account["annotations"]["eks.amazonaws.com/role-arn"].endswith(
-        f"/{_role_name(run, role)}"
-    )
+    assert "annotations" not in account  # the association binds the role, not IRSA
+    association = run.one(ASSOCIATION, "cluster-alb-controller")
+    assert association.urn in run.depends_on(_releases(run)["aws-load-balancer-controller"])
     policy = run.one("aws:iam/policy:Policy", "cluster-alb-controller")
     assert json.loads(policy.inputs["policy"]) == cluster_policies.alb_controller_policy()
     (attached,) = _policy_arns(run, "cluster-alb-controller")

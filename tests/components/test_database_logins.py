@@ -17,12 +17,15 @@ from components.database.logins import (
     login_for_service,
 )
 from components.hardening import is_hardened_pod
+from components.iam import PodIdentityCluster
 from infra.offline import mockengine
 from infra.offline.mockengine import ACCOUNT_ID, run_program
 from tests.components.test_bluegreen_schema import KUBERNETES_SCHEMA_VERSION
+from tests.pod_identity import ASSOCIATION, assert_pod_identity
 
 CONFIG = {"aws:region": "eu-west-1"}
-ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789"
+CLUSTER_ARN = f"arn:aws:eks:eu-west-1:{ACCOUNT_ID}:cluster/test"
+IDENTITY = PodIdentityCluster(cluster_name="test", cluster_arn=CLUSTER_ARN, account_id=ACCOUNT_ID)
 SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT_ID}:secret:rds!cluster-abc-123456"
 KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/database"
 
@@ -31,8 +34,7 @@ def _args(**changes) -> DatabaseLoginsArgs:
     base = dict(
         k8s_provider=k8s.Provider("k8s", kubeconfig="{}"),
         namespace="platform-system",
-        oidc_provider_arn=f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{ISSUER}",
-        oidc_issuer=f"https://{ISSUER}",
+        identity=IDENTITY,
         master_secret_arn=SECRET,
         master_secret_kms_key_arn=KEY,
         host="db.cluster-x.eu-west-1.rds.amazonaws.com",
@@ -85,8 +87,11 @@ def test_the_service_account_and_scripts_are_valid_and_hold_no_secret(rec):
     manifest = {"apiVersion": "v1", "kind": "ServiceAccount", **account.inputs}
     kubernetes_validate.validate(manifest, KUBERNETES_SCHEMA_VERSION, strict=True)
     assert account.inputs["automountServiceAccountToken"] is False
-    annotation = account.inputs["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
-    assert annotation.startswith(f"arn:aws:iam::{ACCOUNT_ID}:role/logins-role-")
+    # Pod Identity: the association binds the role; the account carries no IRSA annotation.
+    assert "annotations" not in account.inputs["metadata"]
+    (job,) = rec.of_type("kubernetes:batch/v1:Job")
+    association = rec.one(ASSOCIATION, "logins-role")
+    assert association.urn in job.dependencies
     (scripts,) = rec.of_type("kubernetes:core/v1:ConfigMap")
     assert set(scripts.inputs["data"]) == {"logins.sql", "run.sh"}
     assert "password" not in scripts.inputs["data"]["logins.sql"].lower()
@@ -94,9 +99,10 @@ def test_the_service_account_and_scripts_are_valid_and_hold_no_secret(rec):
 
 def test_the_role_reads_exactly_the_master_secret_through_secrets_manager(rec):
     role = rec.one("aws:iam/role:Role", "logins-role")
-    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-    sub = statement["Condition"]["StringEquals"][f"{ISSUER}:sub"]
-    assert sub == "system:serviceaccount:platform-system:db-logins"
+    assert_pod_identity(
+        rec, role, account=ACCOUNT_ID, cluster_arn=CLUSTER_ARN, cluster_name="test",
+        namespace="platform-system", service_account="db-logins",
+    )  # fmt: skip
     policy = json.loads(
         rec.one("aws:iam/rolePolicy:RolePolicy", "logins-role-master-secret").inputs["policy"]
     )

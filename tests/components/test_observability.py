@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components.alb import AlbGroup
+from components.iam import PodIdentityCluster
 from components.observability import (
     DataStoreThresholds,
     Observability,
@@ -19,7 +20,8 @@ from components.observability import (
 from infra.offline import mockengine
 from infra.offline.mockengine import ACCOUNT_ID, run_program
 
-ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789"
+CLUSTER_ARN = f"arn:aws:eks:eu-west-1:{ACCOUNT_ID}:cluster/test"
+IDENTITY = PodIdentityCluster(cluster_name="test", cluster_arn=CLUSTER_ARN, account_id=ACCOUNT_ID)
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXX"
 
 
@@ -29,8 +31,7 @@ def _args(**changes) -> ObservabilityArgs:
         region="eu-west-1",
         k8s_provider=k8s.Provider("k8s", kubeconfig="{}"),
         control_plane_cidrs=["10.0.0.0/16"],
-        oidc_provider_arn=f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{ISSUER}",
-        oidc_issuer=f"https://{ISSUER}",
+        identity=IDENTITY,
         level="basic",
         prometheus_retention="3d",
         prometheus_storage_gib=10,
