@@ -23,7 +23,7 @@ from infra.release.promote import Promotion
 from infra.release.record import Phase, Record
 from infra.release.rollback import Rollback
 from infra.release.runner import run
-from tests.release.conftest import FAST, World, make_world
+from tests.release.conftest import World, fast, make_world
 
 B, G = Color.BLUE, Color.GREEN
 TAGS = {"blue": "1.4.2", "green": "1.6.0"}
@@ -46,9 +46,9 @@ STATES: dict[Phase | None, tuple[dict, Record | None]] = {
 
 COMMANDS = {
     "deploy --tag 1.7.0": lambda svc, record: Deployment(svc, record, "1.7.0"),
-    "promote": lambda svc, record: Promotion(svc, record, FAST),
-    "rollback": lambda svc, record: Rollback(svc, record, FAST),
-    "rollback --to-tag 1.3.9": lambda svc, record: Rollback(svc, record, FAST, "1.3.9"),
+    "promote": lambda svc, record: Promotion(svc, record, fast()),
+    "rollback": lambda svc, record: Rollback(svc, record, fast()),
+    "rollback --to-tag 1.3.9": lambda svc, record: Rollback(svc, record, fast(), "1.3.9"),
 }
 
 
