@@ -284,3 +284,27 @@ def test_a_dev_only_opt_out_is_refused_outside_dev(path, environment):
     assert floor_problems("dev", document) == []
     off = json.loads(json.dumps(document).replace("true", "false"))
     assert floor_problems(environment, off) == []
+
+
+def test_a_duration_floor_compares_durations_not_text():
+    """ "100d" and "5w" are above "30d" (as text "100d" < "30d"); "4w1d" is below it."""
+    for above in ("100d", "5w", "720h", "1y"):
+        document = _prod_profile()
+        document["observability"]["prometheusRetention"] = above
+        assert floor_problems("prod", document) == [], above
+    document = _prod_profile()
+    document["observability"]["prometheusRetention"] = "4w1d"
+    assert floor_problems("prod", document) == [
+        'observability.prometheusRetention: "4w1d" is below prod\'s floor of "30d"; prod may '
+        "raise it, never lower it"
+    ]
+
+
+def test_every_entry_of_a_map_is_checked_not_only_the_first():
+    document = _prod_profile()
+    *_, last = document["cluster"]["nodeGroups"]
+    document["cluster"]["nodeGroups"][last]["capacityType"] = "SPOT"
+    assert floor_problems("prod", document) == [
+        f'cluster.nodeGroups.{last}.capacityType: "SPOT" is not allowed in prod; it must stay '
+        '"ON_DEMAND" (a safety floor of the prod profile)'
+    ]
