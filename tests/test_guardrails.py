@@ -130,7 +130,13 @@ CUSTOMER_MANAGED_KEYS = Table(
             ["redis: not on a customer key"],
         ),
         "MSK on the AWS-managed key": (
-            [aws(T_MSK, "kafka", {"encryptionInfo": {}})],
+            [
+                aws(
+                    T_MSK,
+                    "kafka",
+                    {"encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS"}}},
+                )
+            ],
             ["kafka: not on a customer key"],
         ),
         "secret on the AWS-managed key": (
@@ -196,6 +202,10 @@ BUCKET_ENCRYPTION = Table(
             [BUCKET, _sse("data", "aws:kms")],
             ["bucket data: not SSE-KMS with a customer key"],
         ),
+        "a configuration of a bucket not known yet does not hide the next one": (
+            [BUCKET, _sse("", "aws:kms", KEY), _sse("data", "AES256")],
+            ["bucket data: not SSE-KMS with a customer key"],
+        ),
         "SSE-S3 on a bucket that logs elsewhere (only a log target may)": (
             [
                 BUCKET,
@@ -224,6 +234,10 @@ NO_OPEN_INGRESS = Table(
         "ingress rule from ::/0": ([aws(T_SGIR, "db", {"cidrIpv6": "::/0"})], ANYWHERE),
         "ingress rule from ::/0 spelled out": (
             [aws(T_SGIR, "db", {"cidrIpv6": "0:0:0:0:0:0:0:0/0"})], ANYWHERE),
+        "ingress rule from a /0 with host bits set": (
+            [aws(T_SGIR, "db", {"cidrIpv4": "10.1.2.3/0"})],
+            ANYWHERE,
+        ),
         "inline ingress from 0.0.0.0/0": (
             [aws(T_SG, "db", {"ingress": [{"cidrBlocks": ["10.0.0.0/8", "0.0.0.0/0"]}]})],
             ANYWHERE),
@@ -495,6 +509,10 @@ def test_every_rule_has_a_table():
 def test_each_condition_is_refused_with_its_message_and_nothing_else(rule, condition):
     resources, messages = TABLES[rule].refuses[condition]
     assert _violations(resources, environment_of(rule)) == {rule: sorted(messages)}
+    # Each violation names its rule and the resource it is about (where the pack reports it).
+    found = evaluate(_stack(resources, environment_of(rule)))[rule]
+    assert {v.rule for v in found} == {rule}
+    assert {v.urn for v in found} <= {r.urn for r in resources} | {PROVIDER_URN}
 
 
 @pytest.mark.parametrize("rule", list(TABLES))
