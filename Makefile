@@ -15,7 +15,7 @@ LOCK   := requirements-dev.lock
 COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
           --generate-hashes --quiet --custom-compile-command "make lock"
 
-.PHONY: plan plan-json test bench lint docs schema lock clean
+.PHONY: plan plan-json test bench lint docs schema lock mutate clean
 
 $(STAMP): $(LOCK) requirements-uv.lock pyproject.toml
 	rm -rf $(VENV)
@@ -68,5 +68,14 @@ lock: $(STAMP)
 	  --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock" \
 	  -o requirements-uv.lock
 
+## make mutate — mutation testing of the modules that refuse things (floors, guardrails, config
+## rules, the release state machine, IAM policy builders) against their targeted tests only
+## ([tool.mutmut] in pyproject.toml); minutes, not part of `make test` or CI. Prints the kill
+## rate per module and every survivor (`.venv/bin/mutmut show <name>` for its diff).
+mutate: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run
+	$(BIN)/python -m tests.mutation_report
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info mutants

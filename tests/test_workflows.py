@@ -188,36 +188,67 @@ def test_a_deploy_previews_with_the_pack_before_it_applies_anything():
     assert credentials["with"]["role-duration-seconds"] == "${{ inputs.session-seconds }}"
 
 
+def github_environment(event: str, ref: str, head_ref: str = "") -> dict[str, str]:
+    """The variables GitHub Actions sets for a run of `event` on `ref` (docs: "Store information
+    in variables", default environment variables)."""
+    kind = "tag" if ref.startswith("refs/tags/") else "branch"
+    name = ref.removeprefix("refs/heads/").removeprefix("refs/tags/").removeprefix("refs/pull/")
+    return {
+        "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": event, "GITHUB_REF": ref,
+        "GITHUB_REF_NAME": name, "GITHUB_REF_TYPE": kind, "GITHUB_HEAD_REF": head_ref,
+        "GITHUB_BASE_REF": "main" if head_ref else "",
+    }  # fmt: skip
+
+
+# (event, ref, pull request head, stack, allowed)
+GUARD_CASES = [
+    ("push", "refs/heads/main", "", "prod", True),
+    ("workflow_dispatch", "refs/heads/main", "", "prod", True),
+    ("push", "refs/heads/feature/x", "", "prod", False),
+    ("workflow_dispatch", "refs/heads/release/1.2", "", "prod", False),
+    # a tag called main is not the branch main
+    ("workflow_dispatch", "refs/tags/main", "", "prod", False),
+    # a pull request from a fork's branch called main runs the merge ref, not main
+    ("pull_request", "refs/pull/7/merge", "main", "prod", False),
+    ("push", "refs/heads/feature/x", "", "dev", True),
+    ("workflow_dispatch", "refs/heads/feature/x", "", "uat", True),
+]
+
+
 @pytest.mark.parametrize(
-    ("ref_name", "stack", "allowed"),
-    [
-        ("main", "prod", True),
-        ("feature/x", "prod", False),
-        ("release/1.2", "prod", False),
-        ("feature/x", "dev", True),
-        ("feature/x", "uat", True),
-    ],
+    ("event", "ref", "head_ref", "stack", "allowed"),
+    GUARD_CASES,
+    ids=[f"{c[3]} {c[0]} {c[1]}{' from ' + c[2] if c[2] else ''}" for c in GUARD_CASES],
 )
-def test_the_deploy_guard_step_refuses_another_branch_for_prod(ref_name, stack, allowed):
-    """The guard is code (infra/release/branches.py), run here as GitHub would run it."""
+def test_the_deploy_guard_step_refuses_another_branch_for_prod(
+    event, ref, head_ref, stack, allowed
+):
+    """The guard's decision is a script (infra/release/branches.py); the step is taken from the
+    action as written and run with the environment GitHub gives it."""
     (guard,) = [
         s
         for s in action("stack-up")["runs"]["steps"]
         if "infra.release.branches" in s.get("run", "")
     ]
-    env = {
-        "PATH": os.environ["PATH"],
-        "STACK": stack,
-        "GITHUB_REF_NAME": ref_name,
-        "GITHUB_HEAD_REF": "",
-    }
+    assert guard["run"] == '.venv/bin/python -m infra.release.branches "$STACK"'
+    assert guard["env"] == {"STACK": "${{ inputs.stack }}"}
+    assert "if" not in guard  # the step always runs: the script decides
+    # The checkout's .venv is this interpreter's (a worktree has none of its own).
+    script = guard["run"].replace(".venv/bin/python", str(BIN / "python"), 1)
+    env = {"PATH": os.environ["PATH"], "STACK": stack, **github_environment(event, ref, head_ref)}
     result = subprocess.run(
-        ["bash", "-eo", "pipefail", "-c", guard["run"]],
+        ["bash", "-eo", "pipefail", "-c", script],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert (result.returncode == 0) is allowed, result.stdout + result.stderr
     if not allowed:
-        assert "accepts deploys and releases only from main" in result.stderr
+        assert result.returncode == 1
+        assert result.stderr.startswith(
+            f"::error::stack {stack!r} accepts deploys and releases only from main "
+            "(platform:app.deployBranches)"
+        ), result.stderr
+    else:
+        assert result.stdout.startswith(f"{stack}: deploys from "), result.stdout
 
 
 def test_the_pulumi_cli_is_the_locked_sdks_version():

@@ -8,9 +8,11 @@ Switching colours is a config change: `pulumi config set activeColor green && pu
 from __future__ import annotations
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.bluegreen import BlueGreenService, BlueGreenServiceArgs
+from components.identity import PodIdentityCluster
 from components.kubernetes_rules import pod_security_labels
 from components.observability import DataStoreThresholds, Observability, ObservabilityArgs
 
@@ -28,8 +30,13 @@ def main() -> None:
             region=pulumi.Config("aws").require("region"),
             k8s_provider=provider,
             control_plane_cidrs=[config.require("vpcCidr")],
-            oidc_provider_arn=config.require("oidcProviderArn"),
-            oidc_issuer=config.require("oidcIssuer"),
+            # The CloudWatch exporter's role: EKS Pod Identity (the cluster runs the
+            # eks-pod-identity-agent add-on), confined to this cluster and account.
+            identity=PodIdentityCluster(
+                cluster_name=config.require("clusterName"),
+                cluster_arn=config.require("clusterArn"),
+                account_id=aws.get_caller_identity_output().account_id,
+            ),
             level="basic",
             prometheus_retention="3d",
             prometheus_storage_gib=10,

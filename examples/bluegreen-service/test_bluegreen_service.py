@@ -12,14 +12,12 @@ from components.observability.versions import KUBE_PROMETHEUS_STACK
 from components.testing import ACCOUNT_ID, AwsMocks, set_mocks
 
 REPO = f"{ACCOUNT_ID}.dkr.ecr.eu-west-1.amazonaws.com/web"
-ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE0123456789"
 CERT = f"arn:aws:acm:eu-west-1:{ACCOUNT_ID}:certificate/0f1e2d3c"
 CONFIG = {
     "aws:region": "eu-west-1",
     "bluegreen-service:kubeconfig": "{}",
     "bluegreen-service:clusterName": "existing",
-    "bluegreen-service:oidcProviderArn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{ISSUER}",
-    "bluegreen-service:oidcIssuer": f"https://{ISSUER}",
+    "bluegreen-service:clusterArn": f"arn:aws:eks:eu-west-1:{ACCOUNT_ID}:cluster/existing",
     "bluegreen-service:vpcCidr": "10.0.0.0/16",
     "bluegreen-service:albSubnetCidrs": ["10.0.0.0/22", "10.0.4.0/22"],
     "bluegreen-service:image": REPO,

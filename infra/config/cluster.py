@@ -148,13 +148,17 @@ class ClusterSettings(ConfigModel):
         karpenter = self.node_autoscaler == "karpenter"
         if self.node_pools and not karpenter:
             problems.append(
-                f"nodePools {sorted(self.node_pools)}: only with nodeAutoscaler: karpenter "
-                f"(it is {self.node_autoscaler}); remove them or switch"
+                f"nodePools and nodeAutoscaler: the pools {sorted(self.node_pools)} are only "
+                f"with nodeAutoscaler: karpenter (it is {self.node_autoscaler}); remove them or "
+                "switch"
             )
         if karpenter and not self.node_pools:
             problems.append("nodePools: nodeAutoscaler karpenter needs at least one pool")
         if self.karpenter_node_group is not None and not karpenter:
-            problems.append("karpenterNodeGroup: only with nodeAutoscaler: karpenter")
+            problems.append(
+                "karpenterNodeGroup and nodeAutoscaler: karpenterNodeGroup is only with "
+                "nodeAutoscaler: karpenter"
+            )
         group = self.karpenter_node_group or next(iter(self.node_groups), None)
         if karpenter and group not in self.node_groups:
             problems.append(

@@ -11,13 +11,18 @@ A rule sees the whole stack (`Stack`): several rules need context no single reso
 carries — which subnets are isolated, which bucket receives access logs, which environment
 this is (the AWS provider's `environment` default tag). Values a preview does not know yet
 (ids of resources still to be created) make a rule skip that check, never fail it.
+
+What each rule refuses, condition by condition, is its table in tests/test_guardrails.py
+(`TABLES`): one violating stack per condition with the exact messages, and one compliant
+resource of every type the rule covers. A new condition here gets its row there.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +49,8 @@ STATEFUL = frozenset({
     "eks:index:Cluster",
     "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch",
 })  # fmt: skip
+# The CSI driver and the in-tree plugin it replaced: both create EBS volumes.
+_EBS_PROVISIONERS = frozenset({"ebs.csi.aws.com", "kubernetes.io/aws-ebs"})
 # Workloads and where their pod spec is.
 _POD_SPECS: dict[str, tuple[str, ...]] = {
     "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
@@ -176,14 +183,15 @@ def _customer_managed_keys(stack: Stack) -> Iterator[Violation]:
         key = r.props.get("encryptionConfigKeyArn")
         yield from need(r, _known(key), "Kubernetes secrets not envelope-encrypted")
     for r in stack.of("aws:ec2/launchTemplate:LaunchTemplate"):
-        for device in r.props.get("blockDeviceMappings") or []:
+        # No mapping leaves the root volume to the AMI's (and the account's) defaults.
+        for device in r.props.get("blockDeviceMappings") or [{}]:
             ebs = device.get("ebs") or {}
             encrypted = str(ebs.get("encrypted")).lower() == "true"
             yield from need(
                 r, encrypted and _known(ebs.get("kmsKeyId")), "EBS not on a customer key"
             )
     for r in stack.of("kubernetes:storage.k8s.io/v1:StorageClass"):
-        if r.props.get("provisioner") == "ebs.csi.aws.com":
+        if r.props.get("provisioner") in _EBS_PROVISIONERS:
             parameters = r.props.get("parameters") or {}
             ok = parameters.get("encrypted") == "true" and _known(parameters.get("kmsKeyId"))
             yield from need(r, ok, "volumes not on a customer key")
@@ -215,19 +223,28 @@ def _bucket_encryption(stack: Stack) -> Iterator[Violation]:
             yield Violation(rule, bucket.urn, f"bucket {name}: no default encryption")
 
 
+def _anywhere(cidrs: Iterable[Any]) -> bool:
+    """True when one of `cidrs` is the whole address space, in any spelling (::/0, 0::0/0)."""
+    for cidr in cidrs:
+        try:
+            if ipaddress.ip_network(str(cidr), strict=False).prefixlen == 0:
+                return True
+        except ValueError:
+            continue  # not a CIDR (unknown during a preview): nothing to judge
+    return False
+
+
 def _no_open_ingress(stack: Stack) -> Iterator[Violation]:
-    open_ranges = {"0.0.0.0/0", "::/0"}
     for r in stack.of("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
-        if {r.props.get("cidrIpv4"), r.props.get("cidrIpv6")} & open_ranges:
+        if _anywhere((r.props.get("cidrIpv4"), r.props.get("cidrIpv6"))):
             yield Violation("no-open-ingress", r.urn, f"{r.name}: ingress from anywhere")
     for r in stack.of("aws:ec2/securityGroup:SecurityGroup"):
         for rule in r.props.get("ingress") or []:
-            cidrs = set(rule.get("cidrBlocks") or []) | set(rule.get("ipv6CidrBlocks") or [])
-            if cidrs & open_ranges:
+            if _anywhere([*(rule.get("cidrBlocks") or []), *(rule.get("ipv6CidrBlocks") or [])]):
                 yield Violation("no-open-ingress", r.urn, f"{r.name}: ingress from anywhere")
     for r in stack.of("aws:ec2/securityGroupRule:SecurityGroupRule"):
-        cidrs = set(r.props.get("cidrBlocks") or []) | set(r.props.get("ipv6CidrBlocks") or [])
-        if r.props.get("type") == "ingress" and cidrs & open_ranges:
+        cidrs = [*(r.props.get("cidrBlocks") or []), *(r.props.get("ipv6CidrBlocks") or [])]
+        if r.props.get("type") == "ingress" and _anywhere(cidrs):
             yield Violation("no-open-ingress", r.urn, f"{r.name}: ingress from anywhere")
 
 
@@ -334,8 +351,8 @@ RULES: tuple[Rule, ...] = (
          "customer-managed KMS keys.", _customer_managed_keys, local=True),
     Rule("bucket-encryption", "Every bucket has default encryption, SSE-KMS with a customer "
          "key unless it receives S3 access logs.", _bucket_encryption),
-    Rule("no-open-ingress", "No security group admits 0.0.0.0/0 or ::/0.", _no_open_ingress,
-         local=True),
+    Rule("no-open-ingress", "No security group admits 0.0.0.0/0 or ::/0 (in any spelling).",
+         _no_open_ingress, local=True),
     Rule("data-stores-in-isolated-subnets", "Aurora, its proxy, ElastiCache and MSK sit in the "
          "isolated subnet tier only.", _isolated_data_stores),
     Rule("prod-stateful-protected", "In prod every stateful resource is protected.",

@@ -28,7 +28,17 @@ def current_branch(
     environ: Mapping[str, str] = os.environ,
     git: Callable[[], str] | None = None,
 ) -> str | None:
-    """The branch being released from: CI variables first, then the local checkout."""
+    """The branch being released from: CI variables first, then the local checkout.
+
+    On GitHub Actions `GITHUB_REF` is authoritative: a branch is `refs/heads/<name>`; a tag
+    (`refs/tags/main` has the ref *name* main) or a pull request's merge ref (whose head branch
+    anyone with a fork may call main) is no branch at all.
+    """
+    github_ref = environ.get("GITHUB_REF")
+    if github_ref:
+        return (
+            github_ref.removeprefix("refs/heads/") if github_ref.startswith("refs/heads/") else None
+        )
     for variable in CI_BRANCH_VARIABLES:
         if environ.get(variable):
             return environ[variable]

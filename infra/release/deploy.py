@@ -24,10 +24,12 @@ class Deployment:
         except ConfigError as error:
             return Done(ExitCode.USAGE, str(error))
         if record is not None and record.phase in IN_FLIGHT:
+            # promote refuses to take over a rollback: name only the command that finishes it
+            finish = "`rollback`" if record.phase is Phase.ROLLBACK else "`promote` or `rollback`"
             return Done(
                 ExitCode.USAGE,
                 f"a release of {svc.name} is in flight (phase {record.phase}, "
-                f"{record.source} -> {record.target}): run `promote` or `rollback` first",
+                f"{record.source} -> {record.target}): run {finish} first",
             )
         if self._color is svc.active:
             return Done(

@@ -226,6 +226,43 @@ def test_logins_get_rds_iam_and_their_own_schema_without_a_password(server, tmp_
         assert f"schema {login} " in state and f"{login}=UC/{MASTER}" in state
 
 
+def _acl(server, sql: str) -> set[str]:
+    """An ACL (`{a=UC/b,...}`) as its set of entries; PUBLIC's entries start with `=`."""
+    return set(server.admin_sql(sql, DATABASE).strip().strip("{}").split(","))
+
+
+def test_the_grants_are_exactly_the_login_and_the_administrator_never_public(server, tmp_path):
+    """Exact ACLs, not presence: an extra grantee (PUBLIC above all) fails."""
+    assert server.bootstrap(["shop_api", "billing"], tmp_path).returncode == 0
+    database = _acl(server, f"SELECT datacl FROM pg_database WHERE datname = '{DATABASE}'")
+    # The owner keeps everything; each login may connect and use temporary tables; PUBLIC
+    # (PostgreSQL's default `=Tc`) nothing.
+    assert database == {f"{MASTER}=CTc/{MASTER}", f"shop_api=Tc/{MASTER}", f"billing=Tc/{MASTER}"}
+    for login in ("shop_api", "billing"):
+        schema = _acl(server, f"SELECT nspacl FROM pg_namespace WHERE nspname = '{login}'")
+        assert schema == {f"{MASTER}=UC/{MASTER}", f"{login}=UC/{MASTER}"}, login
+    roles = server.admin_sql(
+        "SELECT string_agg(g.rolname, ',' ORDER BY g.rolname) FROM pg_auth_members m "
+        "JOIN pg_roles r ON r.oid = m.member JOIN pg_roles g ON g.oid = m.roleid "
+        "WHERE r.rolname = 'shop_api'",
+        DATABASE,
+    ).strip()
+    assert roles == "rds_iam"  # the login is a member of rds_iam and nothing else
+
+
+def test_a_role_the_bootstrap_did_not_grant_cannot_connect(server, tmp_path):
+    assert server.bootstrap(["shop_api"], tmp_path).returncode == 0
+    server.admin_sql(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+        "'stranger') THEN CREATE ROLE stranger LOGIN PASSWORD 'x'; END IF; END $$;"
+    )
+    allowed = server.admin_sql(
+        f"SELECT has_database_privilege('stranger', '{DATABASE}', 'CONNECT'), "
+        f"has_database_privilege('stranger', '{DATABASE}', 'TEMPORARY')"
+    ).strip()
+    assert allowed == "f|f"
+
+
 def test_running_twice_changes_nothing(server, tmp_path):
     assert server.bootstrap(["shop_api", "billing"], tmp_path).returncode == 0
     before = server.state()
@@ -279,10 +316,12 @@ def test_a_wrong_ca_is_refused_before_any_sql_runs(server, tmp_path):
     assert "role never_created" not in server.state()
 
 
-def test_sql_never_drops_or_revokes():
+def test_sql_never_drops_or_revokes_from_a_login():
     sql = logins_sql(DATABASE, ["a", "b"]).upper()
-    for word in ("DROP ", "REVOKE ", "TRUNCATE ", "DELETE ", "PASSWORD"):
+    for word in ("DROP ", "TRUNCATE ", "DELETE ", "PASSWORD"):
         assert word not in sql
+    revokes = [line for line in sql.splitlines() if "REVOKE " in line and not line.startswith("--")]
+    assert revokes == [f'REVOKE CONNECT, TEMPORARY ON DATABASE "{DATABASE.upper()}" FROM PUBLIC;']
 
 
 @pytest.mark.parametrize("login", ["Shop", "shop-api", "pg_shop", "rdsadmin", "postgres", "a" * 64])

@@ -6,7 +6,8 @@ What is proven:
 * `promtool test rules`: every alert (the guard test fails when a rule has no cases) fires on
   input series that should trigger it, with exactly the expected labels (severity and the
   grouping labels), and stays quiet on series that should not, including "not for long
-  enough yet" (each rule's `for:`). Every 70 % / 90 % pair is checked at 80 % (warning
+  enough yet": for every `for:`, quiet one minute before it ends and firing when it ends
+  (`DURATIONS`). Every 70 % / 90 % pair is checked at 80 % (warning
   only), 95 % (warning and critical) and 50 % (nothing). promtool also compares
   annotations, so the unit-test rule file has them stripped; expr, `for` and labels stay
   unchanged, and the templates are covered by the `check rules` step.
@@ -372,7 +373,48 @@ CASES: dict[str, list[Case]] = {
     ],
 }
 
-ALL_CASES = [(alert, case) for alert, cases in CASES.items() for case in cases]
+# The quiet side of every `for:`. Per alert: its `for:` in minutes (written out, so a shortened
+# or lengthened one fails), the minute its firing case's condition first holds (0: a gauge holds
+# from the first sample; 1: a rate needs two samples), and that case (for a 70 % / 90 % pair,
+# the one where both severities fire, so both rules' durations are held). Two cases follow:
+# quiet one minute before `for:` ends, firing with exactly the case's labels when it ends.
+PAIR = "95%: warning and critical"
+DURATIONS: dict[str, tuple[int, int, str]] = {
+    "ServiceDown": (2, 0, "every pod down"),
+    "ServiceHighErrorRate": (5, 1, "20% 5xx"),
+    "ServiceColorHighErrorRate": (5, 1, "green 20% 5xx, blue 0%: green only"),
+    "ServiceHighLatencyP95": (10, 1, "p95 4.75 s"),
+    "DeploymentFailed": (1, 0, "Progressing=false (progress deadline exceeded)"),
+    "DeploymentUnavailable": (5, 0, "wants 2 pods, none available"),
+    "NodeHighCpu": (10, 1, PAIR),
+    "NodeHighMemory": (10, 0, PAIR),
+    "NodeHighDisk": (10, 0, PAIR),
+    "VolumeHighUsage": (10, 0, PAIR),
+    "AuroraHighCpu": (15, 0, PAIR),
+    "AuroraHighConnections": (15, 0, f"{CONNECTIONS + 50} connections"),
+    "AuroraReplicaLag": (10, 0, f"{LAG_MS * 5} ms"),
+    "CacheHighMemory": (15, 0, PAIR),
+    "CacheEvictions": (15, 0, "12 evictions a minute"),
+    "KafkaHighDiskUsage": (15, 0, PAIR),
+    "LoadBalancer5xx": (10, 0, "50 ELB 5xx a minute"),
+}
+
+
+def duration_cases(alert: str) -> list[Case]:
+    minutes, first, name = DURATIONS[alert]
+    (case,) = [c for c in CASES[alert] if c.name == name]
+    end = first + minutes
+    return [
+        Case(f"{name}: quiet at {end - 1}m, 1m before for: {minutes}m ends", case.series,
+             f"{end - 1}m", []),
+        Case(f"{name}: fires at {end}m, when for: {minutes}m ends", case.series, f"{end}m",
+             case.fires),
+    ]  # fmt: skip
+
+
+ALL_CASES = [(alert, case) for alert, cases in CASES.items() for case in cases] + [
+    (alert, case) for alert in DURATIONS for case in duration_cases(alert)
+]
 
 
 def case_file(index: int) -> str:
@@ -460,6 +502,15 @@ def test_promtool_check_rules_accepts_the_rules_as_deployed(promtool, tmp_path: 
 
 def test_every_alert_has_cases():
     assert set(CASES) == alerts.alert_names(THRESHOLDS)
+
+
+def test_every_for_duration_has_its_quiet_side():
+    """Every rule with `for:` is in DURATIONS, with that exact duration (each severity's)."""
+    rules = [r for g in alerts.rule_groups(THRESHOLDS) for r in g["rules"]]
+    assert {r["alert"] for r in rules if "for" in r} == set(DURATIONS)
+    for rule in rules:
+        if "for" in rule:
+            assert rule["for"] == f"{DURATIONS[rule['alert']][0]}m", rule["alert"]
 
 
 def severities_of(case: Case) -> frozenset[str]:

@@ -25,7 +25,12 @@ from infra.release.transitions import Policy
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api"
 HEALTHY = Sample(error_rate=0.01, p95_seconds=0.3)
-FAST = Policy(step_wait=60, window=60, ready_timeout=30, poll_interval=10)
+
+
+def fast() -> Policy:
+    """Short waits for the fakes. A function, not a module constant: building a Policy runs its
+    validation, which `make mutate` mutates, and a conftest must import under every mutant."""
+    return Policy(step_wait=60, window=60, ready_timeout=30, poll_interval=10)
 
 
 class Crash(BaseException):
@@ -207,13 +212,13 @@ class World:
         service, record = self._service()
         return run(Deployment(service, record, tag, color), service, self.ports)
 
-    def promote(self, policy: Policy = FAST) -> Done:
+    def promote(self, policy: Policy | None = None) -> Done:
         service, record = self._service()
-        return run(promotion(service, record, policy), service, self.ports)
+        return run(promotion(service, record, policy or fast()), service, self.ports)
 
-    def rollback(self, to_tag: str | None = None, policy: Policy = FAST) -> Done:
+    def rollback(self, to_tag: str | None = None, policy: Policy | None = None) -> Done:
         service, record = self._service()
-        return run(Rollback(service, record, policy, to_tag), service, self.ports)
+        return run(Rollback(service, record, policy or fast(), to_tag), service, self.ports)
 
     def crashes(self, operation: Callable[[], Done]) -> bool:
         """Run `operation`; True if the injected crash killed it."""

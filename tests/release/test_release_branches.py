@@ -37,6 +37,20 @@ def test_ci_variables_win_over_the_checkout_and_detached_head_is_unknown():
     assert current_branch({}, git=broken) is None
 
 
+@pytest.mark.parametrize(
+    ("ref", "ref_name", "head_ref", "branch"),
+    [
+        ("refs/heads/main", "main", "", "main"),
+        ("refs/heads/release/1.2", "release/1.2", "", "release/1.2"),
+        ("refs/tags/main", "main", "", None),  # a tag named main is no branch
+        ("refs/pull/7/merge", "7/merge", "main", None),  # a fork's "main" is not main
+    ],
+)
+def test_on_github_the_ref_decides_what_branch_this_is(ref, ref_name, head_ref, branch):
+    environ = {"GITHUB_REF": ref, "GITHUB_REF_NAME": ref_name, "GITHUB_HEAD_REF": head_ref}
+    assert current_branch(environ, git=lambda: "main") == branch
+
+
 def test_committed_prod_profile_allows_only_main(monkeypatch):
     monkeypatch.setenv("GITHUB_REF_NAME", "feature/x")
     message = check_branch("prod", PROJECT_ROOT)

@@ -18,7 +18,12 @@ from infra.release.record import Phase, Record
 from infra.release.rollback import Rollback
 from infra.release.transitions import Policy
 
-POLICY = Policy(steps=(10, 100), step_wait=60, window=120, ready_timeout=20, poll_interval=10)
+
+def policy() -> Policy:
+    """(A function: building a Policy runs code `make mutate` mutates; see conftest.fast.)"""
+    return Policy(steps=(10, 100), step_wait=60, window=120, ready_timeout=20, poll_interval=10)
+
+
 OK = Check(True, "fine")
 SERVICE = find_service(
     [
@@ -36,7 +41,7 @@ STAGED = Record(Phase.STAGED, Color.BLUE, Color.GREEN, tag="1.6.0", idle_replica
 
 
 def test_promotion_walks_gates_steps_and_rolls_back_on_a_breach():
-    machine = Promotion(SERVICE, STAGED, POLICY)
+    machine = Promotion(SERVICE, STAGED, policy())
 
     assert machine.start() == CheckReady(Color.GREEN, "repo/api:1.6.0", machine.start().why)
     assert isinstance(machine.advance(Check(False, "1/2 ready")), Wait)
@@ -73,7 +78,7 @@ def test_promotion_cut_over_writes_back_the_parked_idle_replicas():
 
 
 def test_promotion_after_an_interrupted_canary_restores_before_anything_else():
-    first = Promotion(SERVICE, STAGED.to(Phase.CANARY, step=10), POLICY).start()
+    first = Promotion(SERVICE, STAGED.to(Phase.CANARY, step=10), policy()).start()
 
     assert isinstance(first, Apply)
     assert first.changes[0] == SetField("activeColor", Color.BLUE)
@@ -93,7 +98,7 @@ def test_rollback_checks_the_previous_colour_then_flips():
         ],
         "api",
     )
-    machine = Rollback(promoted, Record(Phase.PROMOTED, Color.BLUE, Color.GREEN), POLICY)
+    machine = Rollback(promoted, Record(Phase.PROMOTED, Color.BLUE, Color.GREEN), policy())
 
     check = machine.start()
     flip = machine.advance(OK)
