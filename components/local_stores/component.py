@@ -18,9 +18,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+import components.local_stores.manifests as m
 from components.kubernetes_objects import register
 from components.kubernetes_rules import label_problems, pod_security_labels, subdomain_problems
-from components.local_stores import manifests as m
 from components.topics import TopicSpec
 
 __all__ = [
