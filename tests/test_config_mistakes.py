@@ -98,7 +98,7 @@ MISTAKES = [
         "workload": {"capacityTypes": ["spot", "on-demand"]}}}},
      "platform:cluster.nodePools.workload.capacityTypes", 'must stay ["on-demand"]'),
     ("uat", cluster(nodeAutoscaler="cluster-autoscaler"),
-     "platform:cluster.nodeAutoscaler", "pools ['workload'] are only with nodeAutoscaler: karpenter"),
+     "platform:cluster.nodeAutoscaler", "are only with nodeAutoscaler: karpenter"),
     ("uat", cluster(nodePools={"workload": {"instanceFamilies": ["m6i", "m7g"]}}),
      "platform:cluster", "nodePools.workload: instanceFamilies"),
     ("uat", cluster(nodePools={"workload": {"instanceSizes": ["huge"]}}),
