@@ -27,7 +27,7 @@ from infra.release.gates import judge
 from infra.release.model import Color, ExitCode, Service
 from infra.release.record import Phase, Record, effective_record
 from infra.release.runner import Machine
-from infra.release.transitions import Policy, flip, restore, rollback_failed
+from infra.release.transitions import Policy, flip, nothing_to_promote, restore, rollback_failed
 from infra.release.worker import WorkerPromotion
 
 
@@ -60,21 +60,8 @@ class Promotion:
     def start(self) -> Action:
         """First action, after reading what the previous run left behind."""
         record, svc = self._record, self._service
-        serving = svc.label(svc.active)
-        if record is None or record.phase is Phase.ROLLED_BACK:
-            return Done(
-                ExitCode.USAGE,
-                f"nothing to promote: no release is staged for {svc.name}; {serving} serves "
-                "100 %. Stage one with `deploy --tag <tag>` first.",
-            )
-        if record.phase is Phase.PROMOTED:
-            return Done(ExitCode.OK, f"already promoted: {serving} serves 100 %; nothing to do")
-        if record.phase is Phase.ROLLBACK:
-            return Done(
-                ExitCode.USAGE,
-                f"a rollback of {svc.name} to {record.target} is in flight; run `rollback` to "
-                "finish it before promoting",
-            )
+        if (settled := nothing_to_promote(svc, record, "serves 100 %")) is not None:
+            return settled
         if record.phase is Phase.FLIP:
             self._moved = True
             self._stage = _Stage.FLIP

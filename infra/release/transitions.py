@@ -6,9 +6,9 @@ All pure: each function returns data describing a change, never performs it.
 import math
 from dataclasses import dataclass, field
 
-from infra.release.actions import Apply, ClearField, SetField
+from infra.release.actions import Apply, ClearField, Done, SetField
 from infra.release.gates import Thresholds
-from infra.release.model import Color, ConfigError, Service
+from infra.release.model import Color, ConfigError, ExitCode, Service
 from infra.release.record import Phase, Record
 
 DEFAULT_STEPS = (10, 50, 100)
@@ -101,3 +101,25 @@ def rollback_failed(service: Service, color: Color, what: str) -> str:
         f"ROLLBACK FAILED — OPERATOR ACTION NEEDED: {what}. {service.name} may not be {serving} "
         f"from {color} alone. Restore by hand: {by_hand(service, color)}"
     )
+
+
+def nothing_to_promote(svc: Service, record: Record | None, alone: str) -> Done | None:
+    """`promote`'s answer when the record leaves nothing to promote (no release staged, already
+    promoted, a rollback in flight), for a web service and a worker alike; `alone` says how the
+    active colour runs ("serves 100 %", "runs alone"). None: there is a promotion to run."""
+    running = f"{svc.label(svc.active)} {alone}"
+    if record is None or record.phase is Phase.ROLLED_BACK:
+        return Done(
+            ExitCode.USAGE,
+            f"nothing to promote: no release is staged for {svc.name}; {running}. Stage one "
+            "with `deploy --tag <tag>` first.",
+        )
+    if record.phase is Phase.PROMOTED:
+        return Done(ExitCode.OK, f"already promoted: {running}; nothing to do")
+    if record.phase is Phase.ROLLBACK:
+        return Done(
+            ExitCode.USAGE,
+            f"a rollback of {svc.name} to {record.target} is in flight; run `rollback` to "
+            "finish it before promoting",
+        )
+    return None

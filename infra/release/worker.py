@@ -32,7 +32,7 @@ from infra.release.actions import (
 )
 from infra.release.model import Color, ExitCode, Service
 from infra.release.record import Phase, Record, effective_record
-from infra.release.transitions import Policy, restore, rollback_failed
+from infra.release.transitions import Policy, nothing_to_promote, restore, rollback_failed
 
 
 class _Stage(Enum):
@@ -57,21 +57,8 @@ class WorkerPromotion:
     def start(self) -> Action:
         """First action, after reading what the previous run left behind."""
         record, svc = self._record, self._service
-        running = svc.label(svc.active)
-        if record is None or record.phase is Phase.ROLLED_BACK:
-            return Done(
-                ExitCode.USAGE,
-                f"nothing to promote: no release is staged for {svc.name}; {running} runs alone. "
-                "Stage one with `deploy --tag <tag>` first.",
-            )
-        if record.phase is Phase.PROMOTED:
-            return Done(ExitCode.OK, f"already promoted: {running} runs alone; nothing to do")
-        if record.phase is Phase.ROLLBACK:
-            return Done(
-                ExitCode.USAGE,
-                f"a rollback of {svc.name} to {record.target} is in flight; run `rollback` to "
-                "finish it before promoting",
-            )
+        if (settled := nothing_to_promote(svc, record, "runs alone")) is not None:
+            return settled
         if record.phase is Phase.FLIP:
             return self._flip(
                 record,
