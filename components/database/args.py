@@ -233,13 +233,16 @@ def class_version_problems(instance_class: str, engine_version: str) -> list[str
     lowest = CLASS_MINIMUM_MINOR.get(family, {}).get(major)
     if family not in CLASS_MINIMUM_MINOR or not minor.isdigit():
         return []
-    if lowest is None or int(minor) < lowest:
-        runs = f"from {major}.{lowest}" if lowest is not None else f"no {major}.x version at all"
-        return [
-            f"{instance_class} runs Aurora PostgreSQL {runs}, not {engine_version}; choose "
-            "another class or engine version"
-        ]
-    return []
+    if lowest is None:
+        runs = f"no Aurora PostgreSQL {major}.x version"
+    elif int(minor) < lowest:
+        runs = f"Aurora PostgreSQL {major} from {major}.{lowest} only"
+    else:
+        return []
+    return [
+        f"{instance_class} runs {runs}, not {engine_version}; choose another class or engine "
+        "version"
+    ]
 
 
 def capacity_problems(

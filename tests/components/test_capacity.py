@@ -52,11 +52,10 @@ def test_allocatable_follows_the_eks_reservations():
 
 def test_node_agents_fill_a_node_at_exactly_its_max_pods():
     assert node_pod_problems(["t3.micro"], AGENTS[:3]) == []  # 4 pods, 3 agents: one left
-    (problem,) = node_pod_problems(["t3.micro"], AGENTS[:4])  # 4 agents: none left
-    assert (
-        problem.startswith("a t3.micro node takes 4 pods")
-        and "4 node agents (a, b, c, d)" in problem
-    )
+    assert node_pod_problems(["t3.micro"], AGENTS[:4]) == [  # 4 agents: none left
+        "a t3.micro node takes 4 pods (VPC CNI: ENIs x (IPv4 per ENI - 1) + 2) and every node "
+        "runs 4 node agents (a, b, c, d): no room for any other pod; use a larger instance type"
+    ]
     assert node_pod_problems(["t3.micro", "t3.nano", "t3.small"], AGENTS) == [
         p for p in node_pod_problems(["t3.micro", "t3.nano"], AGENTS)
     ]
@@ -117,9 +116,15 @@ def test_partitions_per_broker_count_replicas_and_the_offsets_topic_rounded_up()
 
 def test_partition_load_refuses_above_the_maximum_and_warns_above_the_recommendation():
     assert partition_load_problems("kafka.t3.small", 2, [(250, 2)], 2) == ([], [])  # 300
-    problems, warnings = partition_load_problems("kafka.t3.small", 2, [(251, 2)], 2)
-    assert warnings == [] and problems[0].startswith("the topics put about 301 partition")
-    assert "more than the 300 MSK allows" in problems[0]
+    assert partition_load_problems("kafka.t3.small", 2, [(251, 2)], 2) == (
+        [
+            "the topics put about 301 partition replicas on each of 2 kafka.t3.small brokers "
+            "(partitions x replication factor, with Kafka's 50-partition offsets topic): more than "
+            "the 300 MSK allows for updates on that broker size (it would refuse configuration and "
+            "broker-type changes); use fewer partitions, more brokers or a larger broker type"
+        ],
+        [],
+    )
     problems, warnings = partition_load_problems("kafka.m7g.large", 3, [(951, 3)], 3)  # 1001
     assert problems == [] and "more than the 1000 AWS recommends" in warnings[0]
     assert partition_load_problems("kafka.m7g.large", 3, [(950, 3)], 3) == ([], [])  # 1000

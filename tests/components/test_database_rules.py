@@ -30,7 +30,28 @@ def test_a_class_runs_the_versions_aws_lists_for_its_family(instance_class, vers
     problems = class_version_problems(instance_class, version)
     assert (problems == []) == runs, problems
     if not runs:
-        assert instance_class in problems[0] and version in problems[0]
+        assert problems[0].startswith(f"{instance_class} runs ")
+        assert problems[0].endswith(f", not {version}; choose another class or engine version")
+
+
+def test_the_refusal_says_what_the_class_runs():
+    assert class_version_problems("db.r8g.large", "16.2") == [
+        "db.r8g.large runs Aurora PostgreSQL 16 from 16.3 only, not 16.2; choose another class "
+        "or engine version"
+    ]
+    assert class_version_problems("db.x2g.large", "15.9") == [
+        "db.x2g.large runs no Aurora PostgreSQL 15.x version, not 15.9; choose another class or "
+        "engine version"
+    ]
+
+
+@pytest.mark.parametrize(
+    "instance_class,version",
+    [("db.m5.large", "16.1"), ("db.r8g", "16.2"), ("r8g.large", "16.2"), ("db.r8g.large", "16"),
+     ("db.r8g.large", "16.x")],
+)  # fmt: skip
+def test_what_the_table_cannot_judge_is_left_to_the_other_rules(instance_class, version):
+    assert class_version_problems(instance_class, version) == []
 
 
 def test_every_offered_family_has_its_version_row():
