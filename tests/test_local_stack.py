@@ -24,6 +24,7 @@ from infra.config import SettingsError, load_settings, read_stack_config
 from infra.offline import local_plan
 from infra.offline.mockengine import PlatformMocks, kubernetes_manifest, run_program
 from infra.offline.plan import main
+from infra.offline.run import plan
 from infra.stack import build
 from tests import admission
 from tests.conftest import planned
@@ -411,3 +412,18 @@ def test_a_local_named_stack_never_takes_a_cloud_profile(stack, profile):
         "environment takes the local profile (no AWS); remove platform:profile (or set local), "
         "or give the cloud stack a name that does not start with 'local'"
     ]
+
+
+def test_a_worker_is_a_worker_locally_too():
+    """The local stack maps a service entry to the component as the cloud does (one function,
+    `infra.wiring.services.entry_fields`): a `kind: worker` gets no Services there either."""
+    config = copy.deepcopy(_config())
+    entry = config["platform:services"][0]
+    for key in ("hostnames", "paths", "public", "certificateArn", "allowPlainHttp", "trafficSplit"):
+        entry.pop(key, None)
+    config["platform:services"] = [{**entry, "kind": "worker", "idleReplicas": 0}]
+    recording = plan(LOCAL, config)[1]
+    name = entry["name"]
+    assert [s for s in _kind(recording, "Service") if s["metadata"]["name"].startswith(name)] == []
+    deployments = [d["metadata"]["name"] for d in _kind(recording, "Deployment")]
+    assert {f"{name}-blue", f"{name}-green"} <= set(deployments)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.bluegreen import BlueGreenService, BlueGreenServiceArgs, ContainerResources
+from components.bluegreen import BlueGreenService, BlueGreenServiceArgs
 from components.database.logins import login_for_service
 from components.kubernetes_objects import register
 from components.kubernetes_rules import pod_security_labels
@@ -31,6 +31,7 @@ from components.topics import TopicSpec
 from infra.config import LocalSettings
 from infra.config.services import ServiceSettings
 from infra.wiring.observability import secret
+from infra.wiring.services import entry_fields
 
 PROVIDER = "local"
 # PostgreSQL's own default max_connections: the connection alert warns at 80 % of it.
@@ -170,19 +171,8 @@ def _service(
     return BlueGreenService(
         entry.name,
         BlueGreenServiceArgs(
-            service_name=entry.name,
-            namespace=entry.namespace,
-            image=entry.image,
-            tags={"blue": entry.tags.blue, "green": entry.tags.green},
+            **entry_fields(entry, settings.app),
             provider=provider,
-            active_color=entry.active_color,
-            replicas=settings.app.replicas,
-            idle_replicas=entry.idle_replicas,
-            traffic_split=entry.traffic_split,
-            port=entry.port,
-            service_port=entry.service_port,
-            health_path=entry.health_path,
-            resources=ContainerResources(**entry.resources.model_dump()),
             env_config_map=config_map,
             env_secret=credentials_name(config_map),
             ingress=False,
@@ -190,8 +180,6 @@ def _service(
             monitoring_namespace=observability.monitoring_namespace,
             alb_source_cidrs=[],
             api_server_cidrs=list(settings.local.node_cidrs),
-            autoscaling=settings.app.autoscaling,
-            zone_spread_strict=settings.app.zone_spread_strict,
         ),
         pulumi.ResourceOptions(
             provider=provider,

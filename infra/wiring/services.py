@@ -23,7 +23,7 @@ from components.database.logins import login_for_service
 from components.network import Network
 from components.observability import Observability
 from infra.config import Settings
-from infra.config.services import ServiceSettings
+from infra.config.services import AppSettings, ServiceSettings
 from infra.wiring.data_stores import DataStores
 from infra.wiring.foundation import Regions
 
@@ -128,19 +128,8 @@ def service(
     component = BlueGreenService(
         entry.name,
         BlueGreenServiceArgs(
-            service_name=entry.name,
-            namespace=entry.namespace,
-            image=entry.image,
-            tags={"blue": entry.tags.blue, "green": entry.tags.green},
+            **entry_fields(entry, settings.app),
             provider=cluster.provider,
-            active_color=entry.active_color,
-            replicas=settings.app.replicas,
-            idle_replicas=entry.idle_replicas,
-            traffic_split=entry.traffic_split,
-            port=entry.port,
-            service_port=entry.service_port,
-            health_path=entry.health_path,
-            resources=ContainerResources(**entry.resources.model_dump()),
             env_config_map=f"{entry.name}-platform",
             # The workload role reaches the pods through its Pod Identity association, not a
             # service-account annotation: the Deployments wait for it.
@@ -148,7 +137,6 @@ def service(
             certificate_arn=entry.certificate_arn,
             hostnames=entry.hostnames,
             paths=entry.paths,
-            kind=entry.kind,
             alb=base.alb_groups[visibility],
             prometheus_pod_monitor=True,
             monitoring_namespace=base.observability.monitoring_namespace,
@@ -158,11 +146,32 @@ def service(
             # The API server's ENIs sit in the cluster's (private) subnets: the release
             # tool's smoke test reaches the idle colour through its service proxy.
             api_server_cidrs=base.network.subnet_cidrs["private"],
-            autoscaling=settings.app.autoscaling,
-            zone_spread_strict=settings.app.zone_spread_strict,
         ),
         pulumi.ResourceOptions.merge(
             in_cluster, pulumi.ResourceOptions(depends_on=[access, *ready])
         ),
     )
     return WiredService(entry, component, access)
+
+
+def entry_fields(entry: ServiceSettings, app: AppSettings) -> dict:
+    """The `BlueGreenServiceArgs` a `platform:services` entry and `platform:app` decide, the
+    same for every stack (the cloud's and the local one); the caller adds where it runs and
+    how it is reached."""
+    return {
+        "service_name": entry.name,
+        "namespace": entry.namespace,
+        "image": entry.image,
+        "tags": {"blue": entry.tags.blue, "green": entry.tags.green},
+        "kind": entry.kind,
+        "active_color": entry.active_color,
+        "replicas": app.replicas,
+        "idle_replicas": entry.idle_replicas,
+        "traffic_split": entry.traffic_split,
+        "port": entry.port,
+        "service_port": entry.service_port,
+        "health_path": entry.health_path,
+        "resources": ContainerResources(**entry.resources.model_dump()),
+        "autoscaling": app.autoscaling,
+        "zone_spread_strict": app.zone_spread_strict,
+    }
